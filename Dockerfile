@@ -1,0 +1,48 @@
+# syntax=docker/dockerfile:1
+# One image recipe for every tracemart process; SERVICE picks the workspace folder:
+#   docker build --build-arg SERVICE=services/order -t tracemart/order:<tag> .
+#   docker build --build-arg SERVICE=gateway        -t tracemart/gateway:<tag> .
+# TypeScript runs through tsx at runtime (no compile step), so tsx must be a production dependency.
+ARG NODE_IMAGE=node:20.19.5-bookworm-slim
+
+# Only the package manifests, so the dependency layer is rebuilt when a manifest or the lockfile changes, not on every
+# source edit. Every workspace's package.json is needed for `npm ci` to match the lockfile.
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /src
+COPY . .
+RUN find . -type f ! -name package.json ! -name package-lock.json -delete \
+ && find . -type d -empty -delete
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY --from=manifests /src/ ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --no-audit --no-fund
+
+FROM ${NODE_IMAGE} AS runtime
+ARG SERVICE
+# root by default: the code is not writable by the process. Tilt passes SOURCE_OWNER=1000:1000 so live_update can sync.
+ARG SOURCE_OWNER=0:0
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG CREATED=unknown
+RUN test -n "$SERVICE" || (echo "build with --build-arg SERVICE=services/<name> or SERVICE=gateway" >&2; exit 1)
+LABEL org.opencontainers.image.title="tracemart-${SERVICE}" \
+      org.opencontainers.image.description="tracemart ${SERVICE}: observability-first e-commerce demo" \
+      org.opencontainers.image.source="https://github.com/tracemart/tracemart" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="docker.io/library/node:20.19.5-bookworm-slim"
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps --chown=${SOURCE_OWNER} /app/ ./
+COPY --chown=${SOURCE_OWNER} tsconfig.base.json ./
+COPY --chown=${SOURCE_OWNER} packages/ ./packages/
+COPY --chown=${SOURCE_OWNER} ${SERVICE}/ ./${SERVICE}/
+WORKDIR /app/${SERVICE}
+# The official image's `node` user; numeric so Kubernetes can check runAsNonRoot.
+USER 1000:1000
+# node itself is PID 1 and receives SIGTERM directly (no npm in between); the platform's lifecycle handles it.
+CMD ["node", "--require", "tsx/cjs", "--require", "@tracemart/platform/preload", "src/main.ts"]

@@ -1,0 +1,448 @@
+/**
+ * `npm run bench`: the local system's performance on this machine, written to bench-results/
+ * (`bench-<stamp>.json`, `bench-<stamp>.md`, and `latest.{json,md}`).
+ *
+ * Three fresh stacks (new data folder each, so stock starts full; the gateway rate limit off):
+ *   A  telemetry on:  cold start, idle usage, max sustainable checkout rate (step search), usage under load
+ *   B  telemetry off: the same (OTEL_SDK_DISABLED=true) -> telemetry overhead
+ *   C  telemetry on:  saga time at half of A's max rate, gateway overhead (GET products, GET orders:
+ *                     via gateway vs direct), catalog read throughput; then, apart from every timed
+ *                     phase, V8 CPU profiles (GET /admin/profile/cpu): the gateway while it serves the
+ *                     GET products comparison, and every Node process during checkouts at half the
+ *                     max rate, to show where the time of the missed targets goes
+ *   D  telemetry on, traces exported over OTLP to a receiver in this process: checkouts at half the max
+ *                     rate, each saga's trace broken down (database, processor, hops, code)
+ * Everything is loopback traffic from k6 (.tools/bin/k6). Bounded: about 12 minutes.
+ */
+import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { serviceNames, startOtlpReceiver, type ProcessName } from '@tracemart/stack';
+import { summarizeCpuProfile, type CpuProfile, type ProfileSummary } from './cpu-profile';
+import { count, k6Version, rate, runK6, trend, type K6Summary, type TrendValues } from './k6';
+import { describeMachine, startUsageWindow, type UsageWindow } from './procfs';
+import { diffBuckets, sagaStats, scrapeSagaBuckets, type SagaStats } from './saga-histogram';
+import { sagaTraceStats, type SagaTraceStats } from './saga-traces';
+import { makeUsers, startFreshStack, writeFixture, type BenchStack } from './system';
+import { renderMarkdown } from './report';
+
+const root = resolve(__dirname, '..', '..');
+const outDir = join(root, 'bench-results');
+const workDir = join(outDir, 'work');
+
+/** BENCH_QUICK=true: every phase cut to a few seconds, to check the harness itself (numbers meaningless). */
+const QUICK = process.env.BENCH_QUICK === 'true';
+/** Search: arrival-rate steps of STEP_SECONDS, x RAMP_FACTOR from START_RATE until one fails, then bisect. */
+const START_RATE = 3;
+const MIN_RATE = 0.5;
+const RAMP_FACTOR = 1.6;
+const STEP_SECONDS = QUICK ? 4 : 12;
+const MAX_RAMP_STEPS = QUICK ? 2 : 7;
+const BISECT_STEPS = QUICK ? 0 : 2;
+/** Seconds of the fixed-rate phases: gateway comparisons, catalog reads, saga timing. */
+const COMPARE_SECONDS = QUICK ? 4 : 20;
+const READS_SECONDS = QUICK ? 4 : 15;
+const SAGA_SECONDS = QUICK ? 6 : 30;
+/** Seconds each CPU profile records (the load runs a few seconds longer on both sides). */
+const PROFILE_SECONDS = QUICK ? 3 : 15;
+const ADMIN_TOKEN = 'dev-admin-token';
+/** A step is sustainable when all of these hold (POST p95 budget as in load-tests/load.js). */
+const CRITERIA = { acceptedMin: 0.99, droppedMax: 0.01, completedMin: 0.99, postP95MaxMs: 800, pollBudgetS: 10 };
+const USERS = 20;
+
+export interface StepResult {
+  rate: number;
+  sustainable: boolean;
+  failures: string[];
+  posted: number;
+  accepted: number;
+  dropped: number;
+  completedRate: number;
+  post?: TrendValues | undefined;
+  timeToTerminal?: TrendValues | undefined;
+  usage: UsageWindow;
+  /** CPU the stack used per accepted checkout (k6 excluded), ms; and the same less the idle CPU of that stack. */
+  cpuMsPerCheckout: number;
+  netCpuMsPerCheckout: number;
+}
+
+export interface SearchResult {
+  steps: StepResult[];
+  max?: StepResult | undefined;
+  stoppedBy: string;
+}
+
+export interface Results {
+  stamp: string;
+  command: string;
+  machine: ReturnType<typeof describeMachine>;
+  durationS: number;
+  coldStartMs: { telemetryOn: number[]; telemetryOff: number[] };
+  idle: { telemetryOn: UsageWindow; telemetryOff: UsageWindow };
+  searchOn: SearchResult;
+  searchOff: SearchResult;
+  gatewayGet?: { gateway?: TrendValues | undefined; direct?: TrendValues | undefined } | undefined;
+  gatewayOrders?: { gateway?: TrendValues | undefined; direct?: TrendValues | undefined } | undefined;
+  reads?: { rps: number; failed: number; latency?: TrendValues | undefined; usage: UsageWindow } | undefined;
+  saga?: { rate: number; histogram?: SagaStats | undefined; clientTimeToTerminal?: TrendValues | undefined; completedRate: number; usage: UsageWindow } | undefined;
+  profiles?: Profiles | undefined;
+  /** Stack D: sagas read from their traces (OTLP export on, unlike A-C), and the saga histogram of the same run. */
+  sagaTraces?: { rate: number; stats?: SagaTraceStats | undefined; histogram?: SagaStats | undefined } | undefined;
+  notes: string[];
+}
+
+export interface Profiles {
+  /** The gateway while it serves GET /api/products at 10/s (the gateway-overhead comparison, rerun untimed). */
+  gatewayGet?: { requests: number; summary: ProfileSummary } | undefined;
+  /** Every Node process while checkouts run at `rate`/s. */
+  checkout?: { rate: number; accepted: number; byProcess: Partial<Record<ProcessName, ProfileSummary>> } | undefined;
+  /** Where the .cpuprofile files are (open in Chrome DevTools or speedscope). */
+  dir: string;
+}
+
+/** Half of the maximum sustainable rate, to one decimal, at least 0.1/s: the rate of the saga, profile and trace phases. */
+const halfRate = (max: number): number => Math.max(0.1, Math.round((max / 2) * 10) / 10);
+
+const log = (message: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+
+function stackCpuSeconds(usage: UsageWindow): number {
+  return Object.entries(usage.processes)
+    .filter(([name]) => name !== 'k6')
+    .reduce((sum, [, p]) => sum + p.cpuCores * usage.seconds, 0);
+}
+
+async function withUsage<T>(bench: BenchStack, run: (addPid: (pid: number) => void) => Promise<T>): Promise<{ value: T; usage: UsageWindow }> {
+  let k6Pid: number | undefined;
+  const window = startUsageWindow(() => {
+    const pids = bench.pids();
+    if (k6Pid !== undefined) pids.set('k6', k6Pid);
+    return pids;
+  });
+  try {
+    const value = await run((pid) => {
+      k6Pid = pid;
+    });
+    return { value, usage: window.stop() };
+  } catch (err) {
+    window.stop();
+    throw err;
+  }
+}
+
+async function checkoutStep(bench: BenchStack, users: { id: string; token: string }[], ratePerS: number, seconds: number, label: string): Promise<{ summary: K6Summary; usage: UsageWindow }> {
+  const fixture = join(workDir, `fixture-${label}.json`);
+  await writeFixture(fixture, bench.stack.gatewayUrl, users);
+  const { value, usage } = await withUsage(bench, (onStart) =>
+    runK6({
+      root,
+      script: 'checkout.js',
+      env: { BASE_URL: bench.stack.gatewayUrl, FIXTURE: fixture, RATE: String(ratePerS), DURATION: String(seconds), POLL_BUDGET: String(CRITERIA.pollBudgetS) },
+      summaryFile: join(workDir, `summary-${label}.json`),
+      timeoutMs: (seconds + CRITERIA.pollBudgetS + 60) * 1000,
+      onStart,
+    }),
+  );
+  return { summary: value, usage };
+}
+
+function judge(ratePerS: number, summary: K6Summary, usage: UsageWindow, idle: UsageWindow): StepResult {
+  const posted = trend(summary, 'http_req_duration{name:POST /api/orders}')?.count ?? 0;
+  const accepted = count(summary, 'bench_outcomes{outcome:accepted}');
+  const dropped = count(summary, 'dropped_iterations');
+  const completed = rate(summary, 'bench_completed');
+  const post = trend(summary, 'http_req_duration{name:POST /api/orders}');
+  const offered = ratePerS * STEP_SECONDS;
+  const failures: string[] = [];
+  const acceptedShare = posted > 0 ? accepted / posted : 0;
+  if (acceptedShare < CRITERIA.acceptedMin) failures.push(`${(acceptedShare * 100).toFixed(1)}% of POSTs accepted`);
+  if (dropped > CRITERIA.droppedMax * offered) failures.push(`${dropped} iterations dropped (k6 ran out of VUs: responses too slow)`);
+  const completedRate = completed?.rate ?? 0;
+  if (completedRate < CRITERIA.completedMin) failures.push(`${(completedRate * 100).toFixed(1)}% of sagas terminal within ${CRITERIA.pollBudgetS}s`);
+  if (!post || post['p(95)'] > CRITERIA.postP95MaxMs) failures.push(`POST p95 ${post ? post['p(95)'].toFixed(0) : '?'} ms > ${CRITERIA.postP95MaxMs} ms`);
+  return {
+    rate: ratePerS,
+    sustainable: failures.length === 0,
+    failures,
+    posted,
+    accepted,
+    dropped,
+    completedRate,
+    post,
+    timeToTerminal: trend(summary, 'bench_time_to_terminal'),
+    usage,
+    cpuMsPerCheckout: accepted > 0 ? (stackCpuSeconds(usage) / accepted) * 1000 : NaN,
+    netCpuMsPerCheckout: accepted > 0 ? ((stackCpuSeconds(usage) - (stackCpuSeconds(idle) / idle.seconds) * usage.seconds) / accepted) * 1000 : NaN,
+  };
+}
+
+async function searchMaxRate(bench: BenchStack, users: { id: string; token: string }[], label: string, idle: UsageWindow): Promise<SearchResult> {
+  const steps: StepResult[] = [];
+  let pass: StepResult | undefined;
+  let fail: StepResult | undefined;
+  let stoppedBy = 'ramp limit';
+  const tryRate = async (ratePerS: number): Promise<StepResult | undefined> => {
+    const fixture = join(workDir, `stock-${label}.json`);
+    const units = await writeFixture(fixture, bench.stack.gatewayUrl, users);
+    if (ratePerS * STEP_SECONDS > 0.8 * units) {
+      stoppedBy = `stock: ${units} units left, a ${ratePerS}/s step needs ${Math.ceil(ratePerS * STEP_SECONDS)}`;
+      return undefined;
+    }
+    const { summary, usage } = await checkoutStep(bench, users, ratePerS, STEP_SECONDS, `${label}-${ratePerS}`);
+    const step = judge(ratePerS, summary, usage, idle);
+    steps.push(step);
+    log(`${label} ${ratePerS}/s: ${step.sustainable ? 'sustained' : `not sustained (${step.failures.join('; ')})`}; POST p50 ${step.post?.med.toFixed(1)} ms p95 ${step.post?.['p(95)'].toFixed(1)} ms; ${step.netCpuMsPerCheckout.toFixed(0)} CPU ms/checkout above idle`);
+    // Let a failed step's backlog drain before the next one.
+    if (!step.sustainable) await new Promise((r) => setTimeout(r, 5_000));
+    return step;
+  };
+  let next = START_RATE;
+  for (let i = 0; i < MAX_RAMP_STEPS; i++) {
+    const step = await tryRate(next);
+    if (!step) break;
+    if (!step.sustainable) {
+      fail = step;
+      stoppedBy = `first unsustained step at ${step.rate}/s`;
+      break;
+    }
+    pass = step;
+    next = Math.round(next * RAMP_FACTOR * 10) / 10;
+  }
+  // Even the first step failed: step down towards MIN_RATE until one holds.
+  if (fail && !pass) {
+    for (let down = Math.round((START_RATE / 2) * 10) / 10; down >= MIN_RATE; down = Math.round((down / 2) * 10) / 10) {
+      const step = await tryRate(down);
+      if (!step) break;
+      if (step.sustainable) {
+        pass = step;
+        break;
+      }
+      fail = step;
+    }
+    if (!pass) stoppedBy = `not even ${MIN_RATE}/s was sustained`;
+  }
+  if (fail && pass) {
+    let low = pass.rate;
+    let high = fail.rate;
+    for (let i = 0; i < BISECT_STEPS && high - low > 1; i++) {
+      const mid = Math.round(((low + high) / 2) * 10) / 10;
+      const step = await tryRate(mid);
+      if (!step) break;
+      if (step.sustainable) {
+        low = mid;
+        pass = step;
+      } else high = mid;
+    }
+  }
+  return { steps, max: pass, stoppedBy };
+}
+
+/** Records a CPU profile of each named process for `seconds` (in parallel), saves it, and summarises it. */
+async function profileProcesses(bench: BenchStack, names: readonly ProcessName[], seconds: number, label: string): Promise<Partial<Record<ProcessName, ProfileSummary>>> {
+  const dir = join(outDir, 'profiles');
+  mkdirSync(dir, { recursive: true });
+  const entries = await Promise.all(
+    names.map(async (name) => {
+      const response = await fetch(`${bench.stack.urls[name]}/admin/profile/cpu?seconds=${seconds}`, {
+        headers: { 'x-admin-token': ADMIN_TOKEN },
+        signal: AbortSignal.timeout((seconds + 30) * 1000),
+      });
+      const text = await response.text();
+      if (response.status !== 200) throw new Error(`profile of ${name} answered ${response.status}: ${text.slice(0, 200)}`);
+      writeFileSync(join(dir, `${label}-${name}.cpuprofile`), text);
+      return [name, summarizeCpuProfile(JSON.parse(text) as CpuProfile)] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** Runs `load` and, after `leadS` seconds of it, profiles `names` for PROFILE_SECONDS. */
+async function profileDuring<T>(bench: BenchStack, names: readonly ProcessName[], label: string, load: () => Promise<T>, leadS = 3) {
+  const loading = load();
+  await new Promise((r) => setTimeout(r, leadS * 1000));
+  const summaries = await profileProcesses(bench, names, PROFILE_SECONDS, label);
+  return { value: await loading, summaries };
+}
+
+async function idleUsage(bench: BenchStack): Promise<UsageWindow> {
+  // Let start-up work (seeding, JIT, first scrapes) settle before calling it idle.
+  await new Promise((r) => setTimeout(r, 5_000));
+  const window = startUsageWindow(bench.pids);
+  await new Promise((r) => setTimeout(r, QUICK ? 2_000 : 10_000));
+  return window.stop();
+}
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  mkdirSync(workDir, { recursive: true });
+  const stamp = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}${QUICK ? '-quick' : ''}`;
+  const machine = describeMachine(k6Version(root));
+  log(`machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.k6}`);
+  const notes: string[] = QUICK ? ['BENCH_QUICK=true: phases cut to seconds to check the harness; the numbers mean nothing'] : [];
+
+  log('stack A (telemetry on): cold start');
+  const a = await startFreshStack(root, { telemetry: true });
+  let idleOn: UsageWindow;
+  let searchOn: SearchResult;
+  try {
+    log(`ready in ${a.coldStartMs} ms`);
+    idleOn = await idleUsage(a);
+    const users = await makeUsers(a.stack.gatewayUrl, USERS);
+    searchOn = await searchMaxRate(a, users, 'on', idleOn);
+  } finally {
+    await a.stop();
+  }
+
+  log('stack B (telemetry off): cold start');
+  const b = await startFreshStack(root, { telemetry: false });
+  let idleOff: UsageWindow;
+  let searchOff: SearchResult;
+  try {
+    log(`ready in ${b.coldStartMs} ms`);
+    idleOff = await idleUsage(b);
+    const users = await makeUsers(b.stack.gatewayUrl, USERS);
+    searchOff = await searchMaxRate(b, users, 'off', idleOff);
+  } finally {
+    await b.stop();
+  }
+
+  log('stack C (telemetry on): cold start');
+  const c = await startFreshStack(root, { telemetry: true });
+  const results: Results = {
+    stamp,
+    command: 'npm run bench',
+    machine,
+    durationS: 0,
+    coldStartMs: { telemetryOn: [a.coldStartMs, c.coldStartMs], telemetryOff: [b.coldStartMs] },
+    idle: { telemetryOn: idleOn, telemetryOff: idleOff },
+    searchOn,
+    searchOff,
+    notes,
+  };
+  try {
+    log(`ready in ${c.coldStartMs} ms`);
+    const users = await makeUsers(c.stack.gatewayUrl, USERS);
+    const fixture = join(workDir, 'fixture-c.json');
+    await writeFixture(fixture, c.stack.gatewayUrl, users);
+
+    const maxRate = searchOn.max?.rate;
+    if (maxRate !== undefined) {
+      const half = halfRate(maxRate);
+      log(`saga time at half the max rate: ${half}/s for ${SAGA_SECONDS} s`);
+      const before = await scrapeSagaBuckets(c.stack.urls.order);
+      const step = await checkoutStep(c, users, half, SAGA_SECONDS, 'saga');
+      const after = await scrapeSagaBuckets(c.stack.urls.order);
+      results.saga = {
+        rate: half,
+        histogram: sagaStats(diffBuckets(after, before)),
+        clientTimeToTerminal: trend(step.summary, 'bench_time_to_terminal'),
+        completedRate: rate(step.summary, 'bench_completed')?.rate ?? 0,
+        usage: step.usage,
+      };
+    } else notes.push('no sustainable checkout rate found with telemetry on, so no saga measurement at half of it');
+    // Let the saga phase's last orders finish before the latency comparisons.
+    await new Promise((r) => setTimeout(r, 10_000));
+
+    log(`gateway overhead: GET /api/products?limit=20 vs catalog GET /products?limit=20 (10/s each, ${COMPARE_SECONDS} s)`);
+    const getCompare = await runK6({
+      root,
+      script: 'compare.js',
+      env: { MODE: 'get', BASE_URL: c.stack.gatewayUrl, DIRECT_URL: c.stack.urls.catalog, FIXTURE: fixture, RATE: '10', DURATION: String(COMPARE_SECONDS) },
+      summaryFile: join(workDir, 'summary-compare-get.json'),
+      timeoutMs: 90_000,
+    });
+    results.gatewayGet = { gateway: trend(getCompare, 'http_req_duration{target:gateway}'), direct: trend(getCompare, 'http_req_duration{target:direct}') };
+
+    log(`gateway overhead: GET /api/orders (JWT) vs order GET /orders with x-user-id (10/s each, ${COMPARE_SECONDS} s)`);
+    const ordersCompare = await runK6({
+      root,
+      script: 'compare.js',
+      env: { MODE: 'orders', BASE_URL: c.stack.gatewayUrl, DIRECT_URL: c.stack.urls.order, FIXTURE: fixture, RATE: '10', DURATION: String(COMPARE_SECONDS) },
+      summaryFile: join(workDir, 'summary-compare-orders.json'),
+      timeoutMs: 90_000,
+    });
+    results.gatewayOrders = { gateway: trend(ordersCompare, 'http_req_duration{target:gateway}'), direct: trend(ordersCompare, 'http_req_duration{target:direct}') };
+
+    log(`catalog read throughput through the gateway (8 closed-loop clients, ${READS_SECONDS} s)`);
+    const reads = await withUsage(c, (onStart) =>
+      runK6({ root, script: 'reads.js', env: { BASE_URL: c.stack.gatewayUrl, FIXTURE: fixture, VUS: '8', DURATION: String(READS_SECONDS) }, summaryFile: join(workDir, 'summary-reads.json'), timeoutMs: 90_000, onStart }),
+    );
+    const readCount = count(reads.value, 'http_reqs');
+    results.reads = {
+      rps: readCount / (reads.value.state.testRunDurationMs / 1000),
+      failed: rate(reads.value, 'http_req_failed')?.rate ?? 0,
+      latency: trend(reads.value, 'http_req_duration'),
+      usage: reads.usage,
+    };
+
+    // Profiles come last and untimed: the sampling profiler costs a little CPU, so no measured figure above
+    // was taken while one ran.
+    const profiles: Profiles = { dir: join(outDir, 'profiles') };
+    results.profiles = profiles;
+    log(`CPU profile: gateway during GET /api/products at 10/s (${PROFILE_SECONDS} s)`);
+    const compareSeconds = PROFILE_SECONDS + 6;
+    const gatewayRun = await profileDuring(c, ['gateway'], 'gateway-get', () =>
+      runK6({
+        root,
+        script: 'compare.js',
+        env: { MODE: 'get', BASE_URL: c.stack.gatewayUrl, DIRECT_URL: c.stack.urls.catalog, FIXTURE: fixture, RATE: '10', DURATION: String(compareSeconds) },
+        summaryFile: join(workDir, 'summary-profile-get.json'),
+        timeoutMs: 90_000,
+      }),
+    );
+    const gatewaySummary = gatewayRun.summaries.gateway;
+    // The comparison sends 10/s to the gateway (and 10/s straight to catalog).
+    if (gatewaySummary) profiles.gatewayGet = { requests: 10 * PROFILE_SECONDS, summary: gatewaySummary };
+
+    if (maxRate !== undefined) {
+      const half = halfRate(maxRate);
+      log(`CPU profiles: every Node process during checkouts at ${half}/s (${PROFILE_SECONDS} s)`);
+      const checkoutRun = await profileDuring(c, ['gateway', ...serviceNames], 'checkout', () => checkoutStep(c, users, half, PROFILE_SECONDS + 6, 'profile'));
+      profiles.checkout = {
+        rate: half,
+        // Accepted while the profiles recorded: the step's rate over the profiled seconds.
+        accepted: Math.round(half * PROFILE_SECONDS),
+        byProcess: checkoutRun.summaries,
+      };
+    }
+
+  } finally {
+    await c.stop();
+  }
+
+  const maxRateOn = searchOn.max?.rate;
+  if (maxRateOn !== undefined) {
+    log('stack D (telemetry on, traces exported to an OTLP receiver in the benchmark): cold start');
+    const receiver = await startOtlpReceiver();
+    const d = await startFreshStack(root, { telemetry: true, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '200' } });
+    try {
+      log(`ready in ${d.coldStartMs} ms`);
+      const users = await makeUsers(d.stack.gatewayUrl, USERS);
+      const half = halfRate(maxRateOn);
+      log(`saga traces: checkouts at ${half}/s for ${SAGA_SECONDS} s`);
+      const before = await scrapeSagaBuckets(d.stack.urls.order);
+      await checkoutStep(d, users, half, SAGA_SECONDS, 'traces');
+      const after = await scrapeSagaBuckets(d.stack.urls.order);
+      // The last batches of spans (200 ms schedule delay).
+      await new Promise((r) => setTimeout(r, 3_000));
+      results.sagaTraces = { rate: half, stats: sagaTraceStats(receiver.spans), histogram: sagaStats(diffBuckets(after, before)) };
+      if (receiver.rejected.length > 0) notes.push(`the OTLP receiver rejected ${receiver.rejected.length} requests: ${receiver.rejected[0] ?? ''}`);
+    } finally {
+      await d.stop();
+      await receiver.close();
+    }
+  }
+
+  results.durationS = Math.round((Date.now() - began) / 1000);
+  const markdown = renderMarkdown(results);
+  const base = join(outDir, `bench-${stamp}`);
+  writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${base}.md`, markdown);
+  copyFileSync(`${base}.json`, join(outDir, 'latest.json'));
+  copyFileSync(`${base}.md`, join(outDir, 'latest.md'));
+  process.stdout.write(`\n${markdown}\n`);
+  log(`done in ${results.durationS} s: ${base}.{json,md}`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

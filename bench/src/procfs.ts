@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
+
+/** Clock ticks per second for /proc/<pid>/stat times (USER_HZ; 100 on every Linux this runs on). */
+const TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** Resident set size of one process in MiB (VmRSS), or undefined when it is gone. */
+export function rssMiB(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match?.[1] ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, or undefined when it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores) from /proc/stat. */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / TICKS;
+}
+
+export function loadAverage(): number[] {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+}
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  kernel: string;
+  k6: string;
+}
+
+export function describeMachine(k6Version: string): Machine {
+  const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  return {
+    cpus: cpus().length,
+    cpuModel: model.trim(),
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    k6: k6Version,
+  };
+}
+
+export interface ProcessUsage {
+  /** Mean CPU over the window, in cores (1 = one core busy all the time). */
+  cpuCores: number;
+  rssMiB: { last: number; max: number };
+}
+
+export interface UsageWindow {
+  seconds: number;
+  processes: Record<string, ProcessUsage>;
+  /** Busy cores on the whole machine, and the part not used by the measured processes (other work). */
+  machineBusyCores: number;
+  foreignBusyCores: number;
+  loadAverage: number[];
+}
+
+/**
+ * Samples RSS every second and CPU at the ends of a window for the named pids (the stack's processes,
+ * plus k6 while it runs). `foreign` CPU is what other programs on the machine used meanwhile: this box
+ * may be shared, and a benchmark should say how quiet it was.
+ */
+export function startUsageWindow(pids: () => Map<string, number>): { stop: () => UsageWindow } {
+  const startedAt = Date.now();
+  const machineStart = machineBusySeconds();
+  const cpuStart = new Map<string, number>();
+  const cpuLast = new Map<string, number>();
+  const rss = new Map<string, { last: number; max: number }>();
+  const sample = () => {
+    for (const [name, pid] of pids()) {
+      const cpu = cpuSeconds(pid);
+      if (cpu !== undefined) {
+        if (!cpuStart.has(name)) cpuStart.set(name, cpu);
+        cpuLast.set(name, cpu);
+      }
+      const mem = rssMiB(pid);
+      if (mem !== undefined) {
+        const seen = rss.get(name);
+        rss.set(name, { last: mem, max: Math.max(mem, seen?.max ?? 0) });
+      }
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 1_000);
+  return {
+    stop(): UsageWindow {
+      clearInterval(timer);
+      sample();
+      const seconds = (Date.now() - startedAt) / 1000;
+      const processes: Record<string, ProcessUsage> = {};
+      let ours = 0;
+      for (const [name, start] of cpuStart) {
+        const used = (cpuLast.get(name) ?? start) - start;
+        ours += used;
+        processes[name] = { cpuCores: used / seconds, rssMiB: rss.get(name) ?? { last: 0, max: 0 } };
+      }
+      const machine = (machineBusySeconds() - machineStart) / seconds;
+      return { seconds, processes, machineBusyCores: machine, foreignBusyCores: Math.max(0, machine - ours / seconds), loadAverage: loadAverage() };
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { adminTokenSchema, baseConfigSchema } from '@tracemart/platform';
+
+/** A comma-separated list of base URLs: several instances of one upstream are load-balanced. */
+const upstream = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) => value.split(',').map((url) => url.trim()).filter(Boolean))
+    .pipe(z.array(z.url()).min(1));
+
+export const configSchema = baseConfigSchema.extend({
+  SERVICE_NAME: z.string().default('gateway'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters'),
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  USER_URL: upstream('http://127.0.0.1:3001'),
+  CATALOG_URL: upstream('http://127.0.0.1:3002'),
+  ORDER_URL: upstream('http://127.0.0.1:3003'),
+  INVENTORY_URL: upstream('http://127.0.0.1:3004'),
+  PAYMENT_URL: upstream('http://127.0.0.1:3005'),
+  NOTIFICATION_URL: upstream('http://127.0.0.1:3006'),
+  /** The admin API credential (x-admin-token); unset turns the admin API off. */
+  ADMIN_TOKEN: adminTokenSchema,
+  /** Whole-request budget across queueing, attempts and backoff. */
+  REQUEST_DEADLINE_MS: z.coerce.number().int().positive().default(10_000),
+  /** Circuit breaker per upstream (the call timeout is UPSTREAM_TIMEOUT_MS). */
+  BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+  BREAKER_VOLUME_THRESHOLD: z.coerce.number().int().min(1).default(10),
+  BREAKER_RESET_MS: z.coerce.number().int().positive().default(5_000),
+  BREAKER_WINDOW_MS: z.coerce.number().int().positive().default(10_000),
+  /** Bulkhead per upstream: concurrent calls, then a bounded queue, then 503. */
+  BULKHEAD_MAX_CONCURRENT: z.coerce.number().int().positive().default(64),
+  BULKHEAD_MAX_QUEUE: z.coerce.number().int().min(0).default(128),
+  /** Retries of idempotent requests: total attempts and the backoff's base and cap. */
+  RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  RETRY_BASE_MS: z.coerce.number().int().min(0).default(50),
+  RETRY_MAX_MS: z.coerce.number().int().min(0).default(1_000),
+  /** Per user (JWT sub) or client address; 0 turns rate limiting off. */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(100),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(200),
+  /** Instance ejection: how long a failing instance sits out, and the active /readyz probe. */
+  EJECTION_COOLDOWN_MS: z.coerce.number().int().positive().default(5_000),
+  HEALTH_PROBE_INTERVAL_MS: z.coerce.number().int().positive().default(5_000),
+  /** Payment health (the processor breaker, via GET /payments/health) gates checkout. */
+  PAYMENT_PROBE_INTERVAL_MS: z.coerce.number().int().positive().default(500),
+  PAYMENT_PROBE_TIMEOUT_MS: z.coerce.number().int().positive().default(300),
+  /** Last-known-good product and stock answers kept for degraded reads. */
+  STALE_CACHE_ENTRIES: z.coerce.number().int().min(0).default(2_000),
+});
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,115 @@
+import { Router, type Request, type Response } from 'express';
+import { LruCache } from '@tracemart/platform';
+import { USER_ID_HEADER } from '@tracemart/contracts';
+import { toUpstreamError, UpstreamHttpError, type OutgoingRequest, type UpstreamClient, type UpstreamResponse } from '../upstream/forward';
+import type { PaymentHealth } from '../upstream/payment-health';
+import { authenticate } from './auth';
+
+export interface Upstreams {
+  user: UpstreamClient;
+  catalog: UpstreamClient;
+  order: UpstreamClient;
+  inventory: UpstreamClient;
+  payment: UpstreamClient;
+  notification: UpstreamClient;
+}
+
+/** Request headers passed to services; everything else (cookies, the JWT itself) stays at the edge. */
+const forwardedRequestHeaders = ['accept', 'content-type', 'idempotency-key', 'x-request-id'];
+
+interface RouteOptions {
+  auth: boolean;
+  /** Serve the last good answer, marked stale, when the upstream fails or its breaker is open. */
+  staleOnError?: boolean;
+  /** Checked before forwarding; throws to refuse fast (e.g. checkout while payments are down). */
+  gate?: () => void;
+}
+
+/**
+ * The public API: `/api/<resource>/...` goes to the service owning <resource>, with `/api` removed.
+ * Routes marked `auth` need a valid JWT; the verified user id travels on as a header.
+ */
+export function apiRoutes(deps: { upstreams: Upstreams; jwtSecret: string; payment: PaymentHealth; deadlineMs: number; staleEntries: number }): Router {
+  const { upstreams, jwtSecret, payment } = deps;
+  const stale = new LruCache<string, UpstreamResponse>(deps.staleEntries);
+  const router = Router();
+
+  const to =
+    (upstream: UpstreamClient, options: RouteOptions) =>
+    async (req: Request, res: Response): Promise<void> => {
+      const deadline = Date.now() + deps.deadlineMs;
+      const userId = options.auth ? await authenticate(req, jwtSecret) : undefined;
+      options.gate?.();
+      const outgoing = toOutgoing(req, res, userId);
+      const cacheKey = options.staleOnError ? outgoing.path : undefined;
+      // An open breaker means the call would be refused anyway: answer from the cache without waiting.
+      if (cacheKey && upstream.breakerState() === 'open' && serveStale(res, stale.get(cacheKey))) return;
+      try {
+        const answer = await upstream.call(outgoing, { retryable: isIdempotent(req), deadline });
+        if (cacheKey && answer.status === 200) stale.set(cacheKey, answer);
+        send(res, answer);
+      } catch (err) {
+        if (cacheKey && serveStale(res, stale.get(cacheKey))) return;
+        if (err instanceof UpstreamHttpError) {
+          send(res, err.response);
+          return;
+        }
+        throw toUpstreamError(upstream, err);
+      }
+    };
+
+  router.post('/users/register', to(upstreams.user, { auth: false }));
+  router.post('/users/login', to(upstreams.user, { auth: false }));
+  router.get('/users/me', to(upstreams.user, { auth: true }));
+  // One registration per path, not an array: the route label of the HTTP metrics and spans is the
+  // registered path, and an array would read "/api/products,/products/:id".
+  const catalogReads = to(upstreams.catalog, { auth: false, staleOnError: true });
+  router.get('/products', catalogReads);
+  router.get('/products/:id', catalogReads);
+  router.get('/inventory/:productId', to(upstreams.inventory, { auth: false, staleOnError: true }));
+  router.post('/orders', to(upstreams.order, { auth: true, gate: () => payment.assertAvailable() }));
+  const orderReads = to(upstreams.order, { auth: true });
+  router.get('/orders', orderReads);
+  router.get('/orders/:id', orderReads);
+  router.get('/orders/:id/history', orderReads);
+  router.get('/notifications', to(upstreams.notification, { auth: true }));
+  router.get('/payments/:orderId/ledger', to(upstreams.payment, { auth: true }));
+  return router;
+}
+
+/**
+ * Safe to send twice: reads, and a checkout that carries an Idempotency-Key (the order service answers
+ * a replay with the first result). Any other POST is sent once, whatever happens.
+ */
+export function isIdempotent(req: Request): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return true;
+  return req.method === 'POST' && req.path === '/orders' && Boolean(req.header('idempotency-key'));
+}
+
+function toOutgoing(req: Request, res: Response, userId: string | undefined): OutgoingRequest {
+  const headers: Record<string, string> = {};
+  for (const name of forwardedRequestHeaders) {
+    const value = req.header(name);
+    if (value) headers[name] = value;
+  }
+  if (res.locals.requestId) headers['x-request-id'] = String(res.locals.requestId);
+  if (userId) headers[USER_ID_HEADER] = userId;
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && req.body !== undefined;
+  if (hasBody) headers['content-type'] = 'application/json';
+  const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
+  return { method: req.method, path: `${req.path}${query}`, headers, body: hasBody ? JSON.stringify(req.body) : null };
+}
+
+function send(res: Response, answer: UpstreamResponse): void {
+  res.status(answer.status);
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  res.send(answer.body);
+}
+
+function serveStale(res: Response, cached: UpstreamResponse | undefined): boolean {
+  if (!cached) return false;
+  res.setHeader('x-cache', 'stale');
+  res.setHeader('warning', '110 - "Response is Stale"');
+  send(res, cached);
+  return true;
+}

@@ -1,0 +1,134 @@
+import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { buildDashboard, row, tablePanel, timeSeries, tracemartDashboard } from './shared.js';
+
+/** NATS JetStream as the services use it: what flows, what piles up, what lags behind. */
+export function messagingDashboard(): Dashboard {
+  return buildDashboard(
+    tracemartDashboard(
+      'tracemart-messaging',
+      'Tracemart / Messaging',
+      'Published and consumed messages per subject, redeliveries, consumer backlog, handler duration, outbox and projection lag.',
+    )
+      .withRow(row('Flow'))
+      .withPanel(
+        timeSeries({
+          title: 'Published per subject',
+          unit: 'ops',
+          width: 12,
+          series: [
+            {
+              expr: 'sum by (messaging_destination_name, outcome) (rate(tracemart_messaging_published_total[$__rate_interval]))',
+              legend: '{{messaging_destination_name}} {{outcome}}',
+            },
+          ],
+        }),
+      )
+      .withPanel(
+        timeSeries({
+          title: 'Consumed per subject and outcome',
+          description: 'ack = handled, nak = will be redelivered, term = given up (dead-lettered).',
+          unit: 'ops',
+          width: 12,
+          series: [
+            {
+              expr:
+                'sum by (messaging_consumer_group_name, messaging_destination_name, outcome) (rate(tracemart_messaging_consumed_total[$__rate_interval]))',
+              legend: '{{messaging_consumer_group_name}} ← {{messaging_destination_name}} {{outcome}}',
+            },
+          ],
+        }),
+      )
+      .withPanel(
+        timeSeries({
+          title: 'Redeliveries',
+          unit: 'ops',
+          width: 12,
+          series: [
+            {
+              expr:
+                'sum by (messaging_consumer_group_name, messaging_destination_name) (rate(tracemart_messaging_redelivered_total[$__rate_interval]))',
+              legend: '{{messaging_consumer_group_name}} ← {{messaging_destination_name}}',
+            },
+          ],
+        }),
+      )
+      .withPanel(
+        timeSeries({
+          title: 'Handler duration p95',
+          unit: 's',
+          width: 12,
+          exemplars: true,
+          series: [
+            {
+              expr:
+                'histogram_quantile(0.95, sum by (messaging_consumer_group_name, messaging_destination_name, le) (rate(tracemart_messaging_process_duration_bucket[$__rate_interval])))',
+              legend: '{{messaging_consumer_group_name}} ← {{messaging_destination_name}}',
+            },
+          ],
+        }),
+      )
+      .withRow(row('Backlog'))
+      .withPanel(
+        timeSeries({
+          title: 'Consumer pending',
+          description: 'Messages in the stream not yet delivered to the consumer.',
+          width: 8,
+          series: [{ expr: 'max by (stream, consumer) (tracemart_consumer_pending_messages)', legend: '{{stream}}/{{consumer}}' }],
+        }),
+      )
+      .withPanel(
+        timeSeries({
+          title: 'Consumer ack pending',
+          description: 'Delivered but neither acked nor nak-ed yet: in-flight handler work.',
+          width: 8,
+          series: [{ expr: 'max by (stream, consumer) (tracemart_consumer_ack_pending_messages)', legend: '{{stream}}/{{consumer}}' }],
+        }),
+      )
+      .withPanel(
+        timeSeries({
+          title: 'Dead letters',
+          width: 8,
+          series: [
+            { expr: 'sum by (stream, consumer) (increase(tracemart_deadletter_total[$__rate_interval]))', legend: '{{stream}}/{{consumer}}' },
+          ],
+        }),
+      )
+      .withRow(row('Outbox and projections'))
+      .withPanel(
+        timeSeries({
+          title: 'Outbox lag',
+          description: 'Age of the oldest event written but not yet published.',
+          unit: 's',
+          width: 8,
+          series: [{ expr: 'max by (job) (tracemart_outbox_lag)', legend: '{{job}}' }],
+        }),
+      )
+      .withPanel(
+        timeSeries({
+          title: 'Outbox relayed by path',
+          description: 'immediate = published right after commit; sweep = picked up later by the relay.',
+          unit: 'ops',
+          width: 8,
+          stacked: true,
+          series: [{ expr: 'sum by (job, path) (rate(tracemart_outbox_relayed_total[$__rate_interval]))', legend: '{{job}} {{path}}' }],
+        }),
+      )
+      .withPanel(
+        timeSeries({
+          title: 'Projection lag',
+          unit: 's',
+          width: 8,
+          series: [{ expr: 'max by (job, projection) (tracemart_projection_lag)', legend: '{{job}} {{projection}}' }],
+        }),
+      )
+      .withPanel(
+        tablePanel({
+          title: 'Leaders',
+          description: 'tracemart_leader_status == 1: the instance currently holding each role.',
+          width: 24,
+          height: 6,
+          series: [{ expr: 'max by (job, role, instance) (tracemart_leader_status) == 1', legend: '{{role}}' }],
+        }),
+      ),
+  );
+}

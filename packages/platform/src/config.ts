@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { adminTokenSchema } from './faults/config';
+
+/**
+ * Settings every tracemart process shares. Services extend this with their own keys.
+ * Config is parsed once, at start-up; nothing else reads process.env.
+ */
+export const baseConfigSchema = z.object({
+  SERVICE_NAME: z.string().min(1),
+  PORT: z.coerce.number().int().min(0).max(65535),
+  HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** The admin API credential (faults, dead letters); unset turns the admin API off. */
+  ADMIN_TOKEN: adminTokenSchema,
+  /**
+   * The "bad version" switch for canary drills: a share of requests (0..1) answered with 5xx from start-up
+   * on, as an error fault that lasts 7 days. 0 (the default) means none.
+   */
+  FAULT_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+});
+
+export const natsConfigSchema = z.object({
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+});
+
+export const mongoConfigSchema = z.object({
+  MONGODB_URL: z.string().startsWith('mongodb').default('mongodb://127.0.0.1:27017'),
+  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a plain database name'),
+});
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses `env` with `schema`; on failure throws one error naming every bad variable. */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+}

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { AppError, httpStatusByKind, isAppError } from '../errors';
+import { faultMiddleware } from '../faults/http';
+import type { FaultInjector } from '../faults/injector';
+import { getTelemetryHandle } from '../telemetry/handle';
+import { currentTraceId } from '../telemetry/tracing';
+import { findForbiddenKey } from './input';
+
+export interface Readiness {
+  /** Readiness is false while starting and from the first moment of shutdown. */
+  ready: boolean;
+  /** Each check answers whether one dependency is usable right now. */
+  checks: Record<string, () => boolean | Promise<boolean>>;
+}
+
+export interface BaseAppOptions {
+  logger: Logger;
+  readiness: Readiness;
+  bodyLimit?: string;
+  /** The admin API, mounted at /admin behind its own credential (see `faultAdminRouter`). */
+  admin?: RequestHandler;
+  /** Injected faults, applied to every route added after this scaffold (never to probes or /admin). */
+  faults?: FaultInjector;
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/**
+ * The Express scaffold every process uses: probes, /metrics, JSON body parsing with a size limit,
+ * operator-key rejection, request and trace id headers. Routes go on the returned app, then
+ * `finishApp` adds the 404 and the central error handler.
+ */
+export function createBaseApp({ logger, readiness, bodyLimit = '64kb', admin, faults }: BaseAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.get('/livez', (_req, res) => {
+    res.json({ status: 'alive' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const results: Record<string, boolean> = {};
+    for (const [name, check] of Object.entries(readiness.checks)) {
+      try {
+        results[name] = await check();
+      } catch {
+        results[name] = false;
+      }
+    }
+    const ok = readiness.ready && Object.values(results).every(Boolean);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks: results });
+  });
+  app.get('/metrics', (req, res) => {
+    const prometheus = getTelemetryHandle().prometheus;
+    if (!prometheus) {
+      res.type('text/plain').send('# telemetry disabled\n');
+      return;
+    }
+    prometheus.getMetricsRequestHandler(req, res);
+  });
+
+  app.use(requestIds());
+  app.use(express.json({ limit: bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(rejectOperatorKeys());
+  if (admin) app.use('/admin', admin);
+  if (faults) app.use(faultMiddleware(faults));
+  app.locals.logger = logger;
+  return app;
+}
+
+function requestIds(): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.header('x-request-id');
+    const requestId = incoming && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('x-request-id', requestId);
+    const traceId = currentTraceId();
+    if (traceId) res.setHeader('x-trace-id', traceId);
+    next();
+  };
+}
+
+function rejectOperatorKeys(): RequestHandler {
+  return (req, _res, next) => {
+    const inBody = findForbiddenKey(req.body);
+    const inQuery = findForbiddenKey(req.query);
+    const key = inBody ?? inQuery;
+    if (key !== undefined) {
+      next(new AppError('invalid', 'REQUEST.FORBIDDEN_KEY', `request contains a forbidden key: ${key}`));
+      return;
+    }
+    next();
+  };
+}
+
+/** Adds the JSON 404 and the one error handler; call after mounting routes. */
+export function finishApp(app: Express, logger: Logger): Express {
+  app.use((req, _res, next) => {
+    next(new AppError('not_found', 'ROUTE.NOT_FOUND', `no route for ${req.method} ${req.path}`));
+  });
+  app.use(errorHandler(logger));
+  return app;
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; retryAfter?: number } {
+  if (isAppError(err)) {
+    const body: ErrorBody = { error: { code: err.code, message: err.operational ? err.message : 'internal error' } };
+    if (err.details !== undefined) body.error.details = err.details;
+    return {
+      status: httpStatusByKind[err.kind],
+      body,
+      ...(err.retryAfterSeconds !== undefined ? { retryAfter: err.retryAfterSeconds } : {}),
+    };
+  }
+  const parserError = err as BodyParserError;
+  switch (parserError.type) {
+    case 'entity.parse.failed':
+      return { status: 400, body: { error: { code: 'REQUEST.MALFORMED_JSON', message: 'request body is not valid JSON' } } };
+    case 'entity.too.large':
+      return { status: 413, body: { error: { code: 'REQUEST.TOO_LARGE', message: 'request body is too large' } } };
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return { status: 415, body: { error: { code: 'REQUEST.UNSUPPORTED_ENCODING', message: 'unsupported encoding' } } };
+    default:
+      if (parserError.status && parserError.status >= 400 && parserError.status < 500) {
+        return { status: parserError.status, body: { error: { code: 'REQUEST.REJECTED', message: 'request rejected' } } };
+      }
+      return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
+  }
+}
+
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const { status, body, retryAfter } = toErrorResponse(err);
+    if (status >= 500) logger.error({ err, method: req.method, route: req.route?.path, status }, 'request failed');
+    else logger.info({ code: body.error.code, method: req.method, status }, 'request rejected');
+    if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
+    if (res.headersSent) return;
+    res.status(status).json(body);
+  };
+}

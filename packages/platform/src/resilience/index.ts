@@ -1,0 +1,6 @@
+export * from './backoff';
+export * from './breaker';
+export * from './bulkhead';
+export * from './lru';
+export * from './rate-limit';
+export * from './timeout';

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { AppError, ConfigError, findForbiddenKey, loadConfig, parseInput, toErrorResponse } from '../src';
+
+describe('request input guard', () => {
+  it('when a body carries an operator or dotted key at any depth, then the guard names it', () => {
+    expect(findForbiddenKey({ email: { $gt: '' } })).toBe('email.$gt');
+    expect(findForbiddenKey({ items: [{ productId: 'a' }, { 'a.b': 1 }] })).toBe('items.1.a.b');
+    expect(findForbiddenKey({ name: 'plain $text is fine' })).toBeUndefined();
+  });
+
+  it('when input does not match the schema, then a 400 lists every problem', () => {
+    const schema = z.strictObject({ quantity: z.number().int().positive() });
+    let caught: unknown;
+    try {
+      parseInput(schema, { quantity: -1 });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(AppError);
+    const response = toErrorResponse(caught);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('REQUEST.VALIDATION_FAILED');
+    expect(response.body.error.details).toEqual([expect.objectContaining({ path: 'quantity' })]);
+  });
+
+  it('when an unexpected error reaches the edge, then the client sees a generic 500', () => {
+    expect(toErrorResponse(new Error('db password is hunter2'))).toEqual({ status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } });
+  });
+});
+
+describe('config', () => {
+  it('when a variable is invalid, then start-up fails naming it', () => {
+    const schema = z.object({ PORT: z.coerce.number().int().max(65535), JWT_SECRET: z.string().min(32) });
+    expect(() => loadConfig(schema, { PORT: 'x', JWT_SECRET: 'short' })).toThrow(ConfigError);
+    expect(() => loadConfig(schema, { PORT: 'x', JWT_SECRET: 'short' })).toThrow(/PORT[\s\S]*JWT_SECRET/);
+  });
+});

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectMongo, createLogger, embeddedOutbox, EventBus, newEnvelope, OutboxRelay, type MongoHandle, type OutboxDocument } from '../src';
+import { eventually, startTestInfra } from '../../../tests/support/infra';
+
+/** The embedded outbox against real FerretDB and NATS: published events leave the document; what a failed publish left behind is swept. */
+type Infra = Awaited<ReturnType<typeof startTestInfra>>;
+let infra: Infra;
+let mongo: MongoHandle;
+let bus: EventBus;
+const received: string[] = [];
+
+beforeAll(async () => {
+  infra = await startTestInfra();
+  mongo = await connectMongo(infra.mongoUrl, 'tracemart_outbox_test', 'test');
+  bus = await EventBus.connect({ url: infra.natsUrl, name: 'test', logger: createLogger('test', 'silent') });
+  await bus.ensureStreams([{ name: 'OUTBOXTEST', subjects: ['outboxtest.>'] }]);
+  await bus.consume({
+    stream: 'OUTBOXTEST',
+    durable: 'observer',
+    subject: 'outboxtest.>',
+    handler: async (event) => {
+      received.push(event.id);
+      return 'ack';
+    },
+  });
+});
+
+afterAll(async () => {
+  await bus?.drain();
+  await mongo?.close();
+  await infra?.stop();
+});
+
+describe('embedded outbox', () => {
+  it('when a write carries events, then they are published once and removed from the document, and a sweep finds nothing more', async () => {
+    const things = mongo.db.collection<OutboxDocument & { _id: string; state?: string }>('things');
+    const relay = new OutboxRelay(bus, [embeddedOutbox(things)], createLogger('test', 'silent'));
+    const id = randomUUID();
+    await things.insertOne({ _id: id, state: 'new' });
+    const events = [newEnvelope('outboxtest.changed', { id }, { source: 'test', correlationId: id }), newEnvelope('outboxtest.noted', { id }, { source: 'test', correlationId: id })];
+    expect(await relay.write(things, { _id: id }, { $set: { state: 'changed' } }, events)).toBe(true);
+    await eventually(async () => received.filter((r) => events.some((e) => e.id === r)).length, (n) => n === 2);
+    expect((await things.findOne({ _id: id }))?.outbox ?? []).toEqual([]);
+    expect(await relay.sweep()).toBe(0);
+  });
+
+  it('when an event was stored but never published (a crash), then the sweep publishes it and empties the outbox', async () => {
+    const things = mongo.db.collection<OutboxDocument & { _id: string }>('things');
+    const relay = new OutboxRelay(bus, [embeddedOutbox(things)], createLogger('test', 'silent'));
+    const id = randomUUID();
+    const fresh = newEnvelope('outboxtest.fresh', { id }, { source: 'test', correlationId: id });
+    const stranded = newEnvelope('outboxtest.stranded', { id }, { source: 'test', correlationId: id, now: new Date(Date.now() - 5_000) });
+    await things.insertOne({ _id: id, outbox: [stranded, fresh] });
+    // The fresh one is left to the immediate path (within the grace period); the stranded one is swept.
+    expect(await relay.sweep()).toBe(1);
+    expect((await things.findOne({ _id: id }))?.outbox?.map((e) => e.id)).toEqual([fresh.id]);
+    await things.updateOne({ _id: id }, { $set: { outbox: [] } });
+    await eventually(async () => received.includes(stranded.id), Boolean);
+    expect((await things.findOne({ _id: id }))?.outbox ?? []).toEqual([]);
+    expect(await relay.sweep()).toBe(0);
+  });
+});

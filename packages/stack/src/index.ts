@@ -1,0 +1,6 @@
+export * from './ports';
+export * from './process';
+export * from './stack';
+export * from './prometheus';
+export * from './otlp-receiver';
+export * from './lgtm';

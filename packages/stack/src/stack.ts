@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnManaged, type ManagedProcess } from './process';
+import { canConnect, freePort, httpOk, waitUntil } from './ports';
+import { startPrometheus } from './prometheus';
+
+export const serviceNames = ['user', 'catalog', 'order', 'inventory', 'payment', 'notification'] as const;
+export type ServiceName = (typeof serviceNames)[number];
+export type ProcessName = ServiceName | 'gateway';
+
+export const defaultPorts: Record<ProcessName, number> = {
+  gateway: 8080,
+  user: 3001,
+  catalog: 3002,
+  order: 3003,
+  inventory: 3004,
+  payment: 3005,
+  notification: 3006,
+};
+
+export interface InfraOptions {
+  root: string;
+  dataDir: string;
+  /** Use these instead of starting nats-server / FerretDB. */
+  natsUrl?: string | undefined;
+  mongoUrl?: string | undefined;
+  /** Fixed ports (4222/27017 are taken by the machine's own servers, so the defaults are 4250/27050). */
+  natsPort?: number;
+  mongoPort?: number;
+  freePorts?: boolean;
+  onLine?: (name: string, line: string) => void;
+}
+
+export interface Infra {
+  natsUrl: string;
+  mongoUrl: string;
+  processes: ManagedProcess[];
+  stop: () => Promise<void>;
+}
+
+export function toolPath(root: string, name: string): string {
+  const local = join(root, '.tools', 'bin', name);
+  if (existsSync(local)) return local;
+  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/bin']) {
+    if (existsSync(join(dir, name))) return join(dir, name);
+  }
+  throw new Error(`${name} is not installed: run \`npm run setup\` (scripts/setup.sh)`);
+}
+
+/** Starts nats-server (JetStream) and FerretDB (SQLite backend) unless external URLs are given. */
+export async function startInfra(options: InfraOptions): Promise<Infra> {
+  const processes: ManagedProcess[] = [];
+  const stop = async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+  };
+  try {
+    let natsUrl = options.natsUrl;
+    if (!natsUrl) {
+      const port = options.freePorts ? await freePort() : (options.natsPort ?? 4250);
+      const storeDir = join(options.dataDir, 'nats');
+      mkdirSync(storeDir, { recursive: true });
+      processes.push(
+        spawnManaged({
+          name: 'nats',
+          command: toolPath(options.root, 'nats-server'),
+          args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '-n', 'tracemart-local'],
+          logFile: join(options.dataDir, 'logs', 'nats.log'),
+          ...(options.onLine ? { onLine: options.onLine } : {}),
+        }),
+      );
+      await waitUntil('nats-server', () => canConnect(port), 15_000);
+      natsUrl = `nats://127.0.0.1:${port}`;
+    }
+    let mongoUrl = options.mongoUrl;
+    if (!mongoUrl) {
+      const port = options.freePorts ? await freePort() : (options.mongoPort ?? 27050);
+      const debugPort = await freePort();
+      const stateDir = join(options.dataDir, 'ferretdb');
+      mkdirSync(join(stateDir, 'sqlite'), { recursive: true });
+      processes.push(
+        spawnManaged({
+          name: 'ferretdb',
+          command: toolPath(options.root, 'ferretdb'),
+          args: [
+            '--handler=sqlite',
+            // WAL is FerretDB's default; synchronous=normal is the usual pairing with WAL (no fsync per commit;
+            // an application crash loses nothing, a power cut may lose the last moments).
+            `--sqlite-url=file:${join(stateDir, 'sqlite')}/?_pragma=synchronous(normal)`,
+            `--state-dir=${stateDir}`,
+            `--listen-addr=127.0.0.1:${port}`,
+            `--debug-addr=127.0.0.1:${debugPort}`,
+            '--telemetry=disable',
+            '--log-level=error',
+            '--log-format=json',
+          ],
+          logFile: join(options.dataDir, 'logs', 'ferretdb.log'),
+          ...(options.onLine ? { onLine: options.onLine } : {}),
+        }),
+      );
+      await waitUntil('FerretDB', () => canConnect(port), 15_000);
+      mongoUrl = `mongodb://127.0.0.1:${port}`;
+    }
+    return { natsUrl, mongoUrl, processes, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export interface StackOptions extends InfraOptions {
+  /** Extra environment for every service and the gateway (OTEL_*, LOG_LEVEL, ...). */
+  env?: Record<string, string>;
+  /** Per-process environment overrides. */
+  envFor?: Partial<Record<ProcessName, Record<string, string>>>;
+  readyTimeoutMs?: number;
+  /** Also start Prometheus scraping every process (port: `prometheusPort`, else free with freePorts, else 9090). */
+  prometheus?: boolean;
+  prometheusPort?: number;
+}
+
+export interface Stack {
+  gatewayUrl: string;
+  urls: Record<ProcessName, string>;
+  ports: Record<ProcessName, number>;
+  natsUrl: string;
+  mongoUrl: string;
+  processes: Map<string, ManagedProcess>;
+  /** Secret shared by the user service (signs) and the gateway (verifies). */
+  jwtSecret: string;
+  prometheusUrl?: string;
+  stop: () => Promise<void>;
+}
+
+/** Starts the whole local system: infrastructure, the six services, then the gateway; waits for /readyz. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const infra = await startInfra(options);
+  const processes = new Map<string, ManagedProcess>(infra.processes.map((p) => [p.name, p]));
+  const stopAll = async () => {
+    const apps = [...processes.values()].filter((p) => p.name !== 'nats' && p.name !== 'ferretdb');
+    // Services first (they drain NATS and close MongoDB), infrastructure last.
+    await Promise.all(apps.map((p) => p.stop()));
+    await infra.stop();
+  };
+  try {
+    const ports = { ...defaultPorts };
+    if (options.freePorts) for (const name of Object.keys(ports) as ProcessName[]) ports[name] = await freePort();
+    const urls = Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, `http://127.0.0.1:${port}`])) as Record<ProcessName, string>;
+    const jwtSecret = options.env?.JWT_SECRET ?? randomBytes(32).toString('hex');
+    const common: Record<string, string> = {
+      NATS_URL: infra.natsUrl,
+      MONGODB_URL: infra.mongoUrl,
+      HOST: '127.0.0.1',
+      JWT_SECRET: jwtSecret,
+      // The local admin credential (fault injection, dead letters); override with ADMIN_TOKEN.
+      ADMIN_TOKEN: 'dev-admin-token',
+      GATEWAY_URL: urls.gateway,
+      USER_URL: urls.user,
+      CATALOG_URL: urls.catalog,
+      ORDER_URL: urls.order,
+      INVENTORY_URL: urls.inventory,
+      PAYMENT_URL: urls.payment,
+      NOTIFICATION_URL: urls.notification,
+      ...options.env,
+    };
+    const launch = (name: ProcessName) => {
+      const dir = name === 'gateway' ? join(options.root, 'gateway') : join(options.root, 'services', name);
+      const proc = spawnManaged({
+        name,
+        command: process.execPath,
+        args: ['--require', 'tsx/cjs', '--require', '@tracemart/platform/preload', 'src/main.ts'],
+        cwd: dir,
+        env: {
+          ...process.env,
+          ...common,
+          SERVICE_NAME: name,
+          OTEL_SERVICE_NAME: name,
+          PORT: String(ports[name]),
+          ...options.envFor?.[name],
+        },
+        logFile: join(options.dataDir, 'logs', `${name}.log`),
+        ...(options.onLine ? { onLine: options.onLine } : {}),
+      });
+      processes.set(name, proc);
+      return proc;
+    };
+    const timeout = options.readyTimeoutMs ?? 60_000;
+    const ready = async (name: ProcessName) => {
+      const proc = processes.get(name);
+      await waitUntil(`${name} /readyz`, async () => {
+        if (proc && proc.child.exitCode !== null) throw new Error(`${name} exited with ${proc.child.exitCode}: ${proc.lines.slice(-5).join('\n')}`);
+        return httpOk(`${urls[name]}/readyz`);
+      }, timeout);
+    };
+    for (const name of serviceNames) launch(name);
+    launch('gateway');
+    for (const name of [...serviceNames, 'gateway'] as const) await ready(name);
+    let prometheusUrl: string | undefined;
+    if (options.prometheus) {
+      const prometheus = await startPrometheus({
+        root: options.root,
+        dataDir: options.dataDir,
+        ports,
+        port: options.prometheusPort ?? (options.freePorts ? await freePort() : 9090),
+        binary: toolPath(options.root, 'prometheus'),
+        ...(options.onLine ? { onLine: options.onLine } : {}),
+      });
+      processes.set('prometheus', prometheus.process);
+      prometheusUrl = prometheus.url;
+    }
+    return {
+      gatewayUrl: urls.gateway,
+      urls,
+      ports,
+      natsUrl: infra.natsUrl,
+      mongoUrl: infra.mongoUrl,
+      processes,
+      jwtSecret,
+      ...(prometheusUrl ? { prometheusUrl } : {}),
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Writes the stack's URLs for other tools (the fault CLI, k6) to find. */
+export function writeStackFile(dataDir: string, stack: Stack): void {
+  writeFileSync(
+    join(dataDir, 'stack.json'),
+    JSON.stringify({ gatewayUrl: stack.gatewayUrl, urls: stack.urls, natsUrl: stack.natsUrl, mongoUrl: stack.mongoUrl, prometheusUrl: stack.prometheusUrl }, null, 2),
+  );
+}

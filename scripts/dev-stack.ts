@@ -1,0 +1,66 @@
+/**
+ * `npm start`: runs the whole system locally on embedded defaults, no Docker.
+ * Starts nats-server (JetStream) and FerretDB (SQLite) with data in .data/, then every service and the
+ * gateway; prints the URLs; Ctrl-C stops everything gracefully. MONGODB_URL / NATS_URL use existing
+ * servers instead.
+ */
+import { join, resolve } from 'node:path';
+import { startStack, writeStackFile } from '@tracemart/stack';
+
+const root = resolve(__dirname, '..');
+const dataDir = join(root, '.data');
+const quiet = process.env.STACK_QUIET === 'true';
+
+function echo(name: string, line: string): void {
+  if (quiet) return;
+  process.stdout.write(`${name.padEnd(12)} | ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const env: Record<string, string> = {};
+  for (const key of ['LOG_LEVEL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SDK_DISABLED', 'JWT_SECRET', 'ADMIN_TOKEN']) {
+    const value = process.env[key];
+    if (value) env[key] = value;
+  }
+  const started = Date.now();
+  const stack = await startStack({
+    root,
+    dataDir,
+    natsUrl: process.env.NATS_URL,
+    mongoUrl: process.env.MONGODB_URL,
+    env,
+    onLine: echo,
+    prometheus: process.env.PROMETHEUS !== 'false',
+  });
+  writeStackFile(dataDir, stack);
+  const lines = [
+    '',
+    `tracemart is up in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `  API gateway     ${stack.gatewayUrl}/api/products`,
+    `  NATS            ${stack.natsUrl}`,
+    `  MongoDB (wire)  ${stack.mongoUrl}`,
+    ...(stack.prometheusUrl ? [`  Prometheus      ${stack.prometheusUrl}/targets`] : []),
+    ...Object.entries(stack.urls).map(([name, url]) => `  ${name.padEnd(15)} ${url}/metrics`),
+    `  logs            ${join(dataDir, 'logs')}`,
+    'Ctrl-C stops everything.',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping tracemart...\n`);
+    stack.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`tracemart failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

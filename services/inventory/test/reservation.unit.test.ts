@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { mergeLines, onOrderCancelled, onOrderConfirmed } from '../src/domain/reservation';
+
+describe('reservation decisions', () => {
+  it('when an order lists a product twice, then the lines merge into one, sorted by product', () => {
+    expect(mergeLines([{ productId: 'b', quantity: 1 }, { productId: 'a', quantity: 2 }, { productId: 'b', quantity: 3 }])).toEqual([
+      { productId: 'a', quantity: 2 },
+      { productId: 'b', quantity: 4 },
+    ]);
+  });
+
+  it('when an order is cancelled, then only a RESERVED reservation is released', () => {
+    expect(onOrderCancelled('RESERVED')).toBe('release');
+    expect(onOrderCancelled(undefined)).toBe('mark-cancelled');
+    expect(onOrderCancelled('PENDING')).toBe('mark-cancelled');
+    for (const status of ['REJECTED', 'COMMITTED', 'RELEASED', 'CANCELLED'] as const) expect(onOrderCancelled(status)).toBe('nothing');
+  });
+
+  it('when an order is confirmed, then only a RESERVED reservation is committed', () => {
+    expect(onOrderConfirmed('RESERVED')).toBe('commit');
+    expect(onOrderConfirmed('RELEASED')).toBe('nothing');
+    expect(onOrderConfirmed(undefined)).toBe('nothing');
+  });
+});

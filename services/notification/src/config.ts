@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { baseConfigSchema, mongoConfigSchema, natsConfigSchema } from '@tracemart/platform';
+
+export const configSchema = baseConfigSchema
+  .extend(natsConfigSchema.shape)
+  .extend(mongoConfigSchema.shape)
+  .extend({
+    SERVICE_NAME: z.string().default('notification'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3006),
+    MONGODB_DB: z.string().default('tracemart_notification'),
+    /** Simulated email provider: messages per second it accepts (queue-based load leveling). */
+    EMAIL_RATE_PER_SECOND: z.coerce.number().positive().default(50),
+    /** Share of sends that fail transiently (0..1): exercises retries with growing delays. */
+    EMAIL_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+    /** Deliveries before a notification is dead-lettered. */
+    NOTIFICATION_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
+    /** Bounded concurrency in front of the provider (JetStream max ack pending). */
+    NOTIFICATION_MAX_ACK_PENDING: z.coerce.number().int().min(1).max(1000).default(16),
+  });
+export type Config = z.infer<typeof configSchema>;

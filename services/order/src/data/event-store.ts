@@ -1,0 +1,96 @@
+import { isDuplicateKeyError, newEnvelope, type Db, type EventEnvelope, type OutboxSource } from '@tracemart/platform';
+import type { OrderEvent } from '../domain/order';
+
+/**
+ * The order event store: one document per event, unique on (streamId, version) for optimistic
+ * concurrency. It is also the outbox: events are appended with `published: false` and the relay marks
+ * them published, so an event exists on the bus if and only if it was stored.
+ */
+export interface StoredEvent {
+  _id: string; // event id
+  streamId: string;
+  version: number;
+  type: OrderEvent['type'];
+  data: OrderEvent['data'];
+  occurredAt: Date;
+  envelope: EventEnvelope;
+  traceId?: string;
+  published: boolean;
+  /** On the orders.placed event only: set once the order reached a terminal state (for the saga sweeper). */
+  settled?: boolean;
+}
+
+export class ConcurrencyError extends Error {
+  override name = 'ConcurrencyError';
+}
+
+export async function createOrderEventStore(db: Db) {
+  const events = db.collection<StoredEvent>('order_events');
+  await events.createIndex({ streamId: 1, version: 1 }, { unique: true });
+  await events.createIndex({ published: 1 });
+  await events.createIndex({ type: 1, settled: 1, occurredAt: 1 });
+
+  const toDomain = (doc: StoredEvent): OrderEvent => ({ type: doc.type, data: doc.data }) as OrderEvent;
+
+  return {
+    collection: events,
+    async load(streamId: string, asOf?: Date): Promise<StoredEvent[]> {
+      const filter = asOf ? { streamId, occurredAt: { $lte: asOf } } : { streamId };
+      return events.find(filter).sort({ version: 1 }).toArray();
+    },
+    toDomain,
+    /** Appends after `expectedVersion`; throws ConcurrencyError if another writer got there first. */
+    async append(streamId: string, expectedVersion: number, domainEvents: OrderEvent[], correlationId: string): Promise<StoredEvent[]> {
+      const now = new Date();
+      const docs: StoredEvent[] = domainEvents.map((event, index) => {
+        const envelope = newEnvelope(event.type, event.data, { source: 'order', correlationId, now });
+        const traceparent = envelope.trace?.traceparent;
+        return {
+          _id: envelope.id,
+          streamId,
+          version: expectedVersion + index + 1,
+          type: event.type,
+          data: event.data,
+          occurredAt: now,
+          envelope,
+          ...(traceparent ? { traceId: traceparent.split('-')[1] } : {}),
+          published: false,
+        };
+      });
+      if (docs.length === 0) return [];
+      try {
+        await events.insertMany(docs, { ordered: true });
+      } catch (err) {
+        if (isDuplicateKeyError(err)) throw new ConcurrencyError(`stream ${streamId} moved past version ${expectedVersion}`);
+        throw err;
+      }
+      return docs;
+    },
+    /** Marks an order settled (terminal), so the saga sweeper stops looking at it. */
+    async markSettled(streamId: string): Promise<void> {
+      await events.updateOne({ streamId, version: 1 }, { $set: { settled: true } });
+    },
+    /** Orders placed before `cutoff` that have not reached a terminal state. */
+    async unsettledBefore(cutoff: Date, limit: number): Promise<string[]> {
+      const docs = await events.find({ type: 'orders.placed', settled: { $ne: true }, occurredAt: { $lt: cutoff } }, { projection: { streamId: 1 } }).limit(limit).toArray();
+      return docs.map((doc) => doc.streamId);
+    },
+    outboxSource(): OutboxSource {
+      return {
+        name: 'order_events',
+        async *pending(limit) {
+          const docs = events.find({ published: false }).sort({ occurredAt: 1 }).limit(limit);
+          for await (const doc of docs) {
+            yield { event: doc.envelope, markPublished: () => markPublished(doc._id) };
+          }
+        },
+      };
+    },
+    markPublished,
+  };
+
+  async function markPublished(id: string): Promise<void> {
+    await events.updateOne({ _id: id }, { $set: { published: true } });
+  }
+}
+export type OrderEventStore = Awaited<ReturnType<typeof createOrderEventStore>>;

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectMongo, createIdempotencyStore, loadConfig, type MongoHandle, type RunningService } from '@tracemart/platform';
+import { USER_ID_HEADER } from '@tracemart/contracts';
+import { serviceEnv, startTestInfra } from '../../../tests/support/infra';
+import { startCatalogStub } from '../../../tests/support/edge-stubs';
+import { configSchema } from '../src/config';
+import { ConcurrencyError, createOrderEventStore } from '../src/data/event-store';
+import { start } from '../src/start';
+
+type Infra = Awaited<ReturnType<typeof startTestInfra>>;
+let infra: Infra;
+let catalog: Awaited<ReturnType<typeof startCatalogStub>>;
+let service: RunningService;
+let mongo: MongoHandle;
+
+beforeAll(async () => {
+  infra = await startTestInfra();
+  catalog = await startCatalogStub();
+  service = await start(loadConfig(configSchema, serviceEnv(infra, { GATEWAY_URL: catalog.url, SAGA_TIMEOUT_MS: '600000' })));
+  mongo = await connectMongo(infra.mongoUrl, 'tracemart_order', 'test');
+});
+
+afterAll(async () => {
+  await mongo?.close();
+  await service?.stop();
+  await catalog?.close();
+  await infra?.stop();
+});
+
+const place = (user: string, body: unknown, key?: string) =>
+  fetch(`${service.url}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [USER_ID_HEADER]: user, ...(key ? { 'idempotency-key': key } : {}) },
+    body: JSON.stringify(body),
+  });
+const placedCount = (user: string) => mongo.db.collection('order_events').countDocuments({ type: 'orders.placed', 'data.userId': user });
+const body = { items: [{ productId: 'burr-grinder', quantity: 1 }], paymentToken: 'tok_visa' };
+
+describe('Idempotency-Key on POST /orders', () => {
+  it('when the same key and body are sent again, then the original response comes back and no second order exists', async () => {
+    const user = `idem-${randomUUID()}`;
+    const key = randomUUID();
+    const first = await place(user, body, key);
+    const again = await place(user, { paymentToken: 'tok_visa', items: [{ quantity: 1, productId: 'burr-grinder' }] }, key); // same body, keys reordered
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await again.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
+    expect(await placedCount(user)).toBe(1);
+  });
+
+  it('when the same key comes with a different body, then 422 and nothing new is placed', async () => {
+    const user = `idem-${randomUUID()}`;
+    const key = randomUUID();
+    expect((await place(user, body, key)).status).toBe(202);
+    const conflicting = await place(user, { ...body, items: [{ productId: 'burr-grinder', quantity: 2 }] }, key);
+    expect(conflicting.status).toBe(422);
+    expect(await conflicting.json()).toMatchObject({ error: { code: 'IDEMPOTENCY.KEY_REUSED' } });
+    expect(await placedCount(user)).toBe(1);
+  });
+
+  it('when another user sends the same key, then it is their own, independent request', async () => {
+    const key = randomUUID();
+    const [a, b] = [`idem-${randomUUID()}`, `idem-${randomUUID()}`];
+    expect((await place(a, body, key)).status).toBe(202);
+    expect((await place(b, body, key)).headers.get('idempotent-replayed')).toBeNull();
+    expect(await placedCount(b)).toBe(1);
+  });
+
+  it('when a key is older than 24 hours, then it has expired: the request runs again and the sweep removes old keys', async () => {
+    let now = new Date('2026-01-01T00:00:00Z');
+    const store = await createIdempotencyStore(mongo.db, { now: () => now });
+    let runs = 0;
+    const work = async () => ({ status: 202, body: { run: ++runs } });
+    expect(await store.run('u', 'k-expiry', { a: 1 }, work)).toMatchObject({ body: { run: 1 }, replayed: false });
+    now = new Date('2026-01-01T23:59:00Z');
+    expect(await store.run('u', 'k-expiry', { a: 1 }, work)).toMatchObject({ body: { run: 1 }, replayed: true });
+    now = new Date('2026-01-02T00:00:01Z');
+    expect(await store.run('u', 'k-expiry', { a: 1 }, work)).toMatchObject({ body: { run: 2 }, replayed: false });
+    now = new Date('2026-01-03T00:00:02Z');
+    expect(await store.expire()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('when the key is malformed, then 400', async () => {
+    expect((await place(`idem-${randomUUID()}`, body, 'has spaces and $')).status).toBe(400);
+  });
+});
+
+describe('event store optimistic concurrency', () => {
+  it('when two writers append to one stream at the same version, then exactly one wins and the other gets a ConcurrencyError', async () => {
+    const store = await createOrderEventStore(mongo.db);
+    const streamId = randomUUID();
+    const placedEvent = { type: 'orders.placed' as const, data: { orderId: streamId, userId: 'u', items: [], totalCents: 0, paymentToken: 'tok_visa' } };
+    await store.append(streamId, 0, [placedEvent], streamId);
+    const results = await Promise.allSettled([
+      store.append(streamId, 1, [{ type: 'orders.confirmed', data: { orderId: streamId, userId: 'u', totalCents: 0 } }], streamId),
+      store.append(streamId, 1, [{ type: 'orders.cancelled', data: { orderId: streamId, userId: 'u', reason: 'PAYMENT_DECLINED' } }], streamId),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((r) => r.status === 'rejected');
+    expect(rejected && rejected.status === 'rejected' ? rejected.reason : undefined).toBeInstanceOf(ConcurrencyError);
+    expect((await store.load(streamId)).map((e) => e.version)).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type EventBus, type EventEnvelope, type RunningService } from '@tracemart/platform';
+import { USER_ID_HEADER } from '@tracemart/contracts';
+import { apiClient } from '../../../tests/support/api-client';
+import { consumerSettled, connectTestBus, eventsOf, recordEvents, testEvent } from '../../../tests/support/events';
+import { eventually, serviceEnv, startTestInfra } from '../../../tests/support/infra';
+import { configSchema } from '../src/config';
+import { start } from '../src/start';
+
+type Infra = Awaited<ReturnType<typeof startTestInfra>>;
+type ErrorBody = { error: { code: string; message: string } };
+interface OrderView {
+  id: string;
+  status: string;
+  items: { productId: string; name: string; quantity: number; unitPriceCents: number }[];
+  totalCents: number;
+  reason?: string;
+}
+type History = { items: { type: string; version: number }[] };
+
+/** The catalog as the gateway would answer it; prices deliberately differ from the seed data. */
+const catalog = [
+  { id: 'mug', name: 'Mug', description: 'A mug.', category: 'home', priceCents: 1_250 },
+  { id: 'kettle', name: 'Kettle', description: 'A kettle.', category: 'home', priceCents: 4_999 },
+];
+
+let infra: Infra;
+let service: RunningService;
+let bus: EventBus;
+let ordersSeen: EventEnvelope[];
+let catalogStub: Server;
+let catalogMode: 'up' | 'error' | 'down' = 'up';
+const catalogRequests: URL[] = [];
+
+/** The one stub: the gateway's GET /api/products, at the network edge. */
+async function startCatalogStub(): Promise<string> {
+  catalogStub = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://stub');
+    catalogRequests.push(url);
+    if (catalogMode === 'down') {
+      req.socket.destroy();
+      return;
+    }
+    if (catalogMode === 'error' || url.pathname !== '/api/products') {
+      res.writeHead(catalogMode === 'error' ? 500 : 404, { 'content-type': 'application/json' }).end('{"error":{"code":"STUB","message":"stub"}}');
+      return;
+    }
+    const ids = new Set((url.searchParams.get('ids') ?? '').split(','));
+    const items = catalog.filter((p) => ids.has(p.id));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items, total: items.length }));
+  });
+  catalogStub.listen(0, '127.0.0.1');
+  await once(catalogStub, 'listening');
+  return `http://127.0.0.1:${(catalogStub.address() as AddressInfo).port}`;
+}
+
+/** A client acting as one user, as the gateway would after verifying that user's token. */
+const as = (userId: string) => {
+  const client = apiClient(service.url);
+  const headers = { [USER_ID_HEADER]: userId };
+  return {
+    get: <T = Record<string, unknown>>(path: string) => client.get<T>(path, headers),
+    post: <T = Record<string, unknown>>(path: string, body: unknown) => client.post<T>(path, body, headers),
+  };
+};
+
+async function placeOrder(userId = `user-${randomUUID()}`) {
+  const response = await as(userId).post<OrderView>('/orders', {
+    items: [
+      { productId: 'mug', quantity: 3 },
+      { productId: 'kettle', quantity: 1 },
+    ],
+    paymentToken: 'tok_visa',
+  });
+  if (response.status !== 202) throw new Error(`place failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return { userId, order: response.body };
+}
+
+const getOrder = (userId: string, orderId: string, query = '') => as(userId).get<OrderView>(`/orders/${orderId}${query}`);
+const historyOf = async (userId: string, orderId: string) => (await as(userId).get<History>(`/orders/${orderId}/history`)).body.items;
+const charged = (orderId: string) => testEvent('payments.charged', { orderId, paymentId: randomUUID(), amountCents: 8_749 });
+const settled = () => consumerSettled(bus, 'PAYMENTS', 'order-payments');
+
+beforeAll(async () => {
+  infra = await startTestInfra();
+  const gatewayUrl = await startCatalogStub();
+  service = await start(loadConfig(configSchema, serviceEnv(infra, { GATEWAY_URL: gatewayUrl, CATALOG_TIMEOUT_MS: '1000' })));
+  bus = await connectTestBus(infra.natsUrl);
+  ({ events: ordersSeen } = await recordEvents(bus, 'ORDERS', 'orders.>'));
+});
+
+afterAll(async () => {
+  await bus?.drain();
+  await service?.stop();
+  await infra?.stop();
+  catalogStub?.close();
+});
+
+describe('placing an order', () => {
+  it('when an order is placed, then 202 PENDING priced with the catalog prices, and orders.placed is published', async () => {
+    const before = catalogRequests.length;
+    const { userId, order } = await placeOrder();
+
+    expect(order).toMatchObject({
+      status: 'PENDING',
+      items: [
+        { productId: 'mug', name: 'Mug', quantity: 3, unitPriceCents: 1_250 },
+        { productId: 'kettle', name: 'Kettle', quantity: 1, unitPriceCents: 4_999 },
+      ],
+      totalCents: 8_749,
+    });
+    expect(catalogRequests.slice(before).map((url) => url.searchParams.get('ids'))).toEqual(['mug,kettle']);
+    const placed = await eventually(async () => eventsOf(ordersSeen, order.id, 'orders.placed'), (events) => events.length === 1);
+    expect(placed[0]?.data).toEqual({ orderId: order.id, userId, items: order.items, totalCents: 8_749, paymentToken: 'tok_visa' });
+  });
+
+  it('when the order names an unknown product, then 422 ORDER.UNKNOWN_PRODUCT', async () => {
+    const userId = `user-${randomUUID()}`;
+    const response = await as(userId).post<ErrorBody>('/orders', { items: [{ productId: 'no-such-thing', quantity: 1 }], paymentToken: 'tok_visa' });
+    expect(response.status).toBe(422);
+    expect(response.body.error.code).toBe('ORDER.UNKNOWN_PRODUCT');
+    expect((await as(userId).get('/orders')).body).toEqual({ items: [] });
+  });
+
+  it.each(['down', 'error'] as const)('when the catalog is %s, then 503 CATALOG.UNAVAILABLE and nothing is stored or published', async (mode) => {
+    const userId = `user-${randomUUID()}`;
+    const publishedBefore = ordersSeen.length;
+    catalogMode = mode;
+    try {
+      const response = await as(userId).post<ErrorBody>('/orders', { items: [{ productId: 'mug', quantity: 1 }], paymentToken: 'tok_visa' });
+      expect(response.status).toBe(503);
+      expect(response.body.error.code).toBe('CATALOG.UNAVAILABLE');
+      expect(response.headers.get('retry-after')).not.toBeNull();
+    } finally {
+      catalogMode = 'up';
+    }
+    expect((await as(userId).get('/orders')).body).toEqual({ items: [] });
+    await consumerSettled(bus, 'ORDERS', 'test-observer-orders');
+    expect(ordersSeen.slice(publishedBefore).filter((e) => (e.data as { userId?: string }).userId === userId)).toEqual([]);
+  });
+
+  it('when the x-user-id header is missing, then 401 and nothing is placed', async () => {
+    const before = catalogRequests.length;
+    const response = await apiClient(service.url).post('/orders', { items: [{ productId: 'mug', quantity: 1 }], paymentToken: 'tok_visa' });
+    expect(response.status).toBe(401);
+    expect(catalogRequests.length).toBe(before);
+  });
+});
+
+describe('reading orders', () => {
+  it("when another user asks for an order, then 404 as if it did not exist, also for its history", async () => {
+    const { order } = await placeOrder();
+    const stranger = `user-${randomUUID()}`;
+    expect((await getOrder(stranger, order.id)).status).toBe(404);
+    expect((await as(stranger).get(`/orders/${order.id}/history`)).status).toBe(404);
+    expect((await as(stranger).get('/orders')).body).toEqual({ items: [] });
+  });
+});
+
+describe('the order side of the saga', () => {
+  it('when only inventory.reserved arrives, then the order stays PENDING with one event', async () => {
+    const { userId, order } = await placeOrder();
+    await bus.publish(testEvent('inventory.reserved', { orderId: order.id, items: [{ productId: 'mug', quantity: 3 }] }));
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await getOrder(userId, order.id)).body.status).toBe('PENDING');
+    expect((await historyOf(userId, order.id)).map((e) => e.type)).toEqual(['orders.placed']);
+  });
+
+  it('when payments.charged arrives, then CONFIRMED and orders.confirmed is published on ORDERS', async () => {
+    const { userId, order } = await placeOrder();
+    await bus.publish(charged(order.id));
+
+    await eventually(async () => (await getOrder(userId, order.id)).body.status, (status) => status === 'CONFIRMED');
+    const confirmed = await eventually(async () => eventsOf(ordersSeen, order.id, 'orders.confirmed'), (events) => events.length === 1);
+    expect(confirmed[0]?.data).toEqual({ orderId: order.id, userId, totalCents: 8_749 });
+    expect(confirmed[0]?.correlationId).toBe(order.id);
+  });
+
+  it('when payments.declined arrives, then CANCELLED with PAYMENT_DECLINED and orders.cancelled is published', async () => {
+    const { userId, order } = await placeOrder();
+    await bus.publish(testEvent('payments.declined', { orderId: order.id, paymentId: randomUUID(), reason: 'card declined' }));
+
+    const view = await eventually(async () => (await getOrder(userId, order.id)).body, (o) => o.status === 'CANCELLED');
+    expect(view.reason).toBe('PAYMENT_DECLINED');
+    const cancelled = await eventually(async () => eventsOf(ordersSeen, order.id, 'orders.cancelled'), (events) => events.length === 1);
+    expect(cancelled[0]?.data).toEqual({ orderId: order.id, userId, reason: 'PAYMENT_DECLINED' });
+  });
+
+  it('when payments.charged is delivered again, then version, history and published events are unchanged', async () => {
+    const { userId, order } = await placeOrder();
+    const first = charged(order.id);
+    await bus.publish(first);
+    await eventually(async () => (await getOrder(userId, order.id)).body.status, (status) => status === 'CONFIRMED');
+
+    await bus.publish({ ...first, id: randomUUID() }); // a new event id gets past JetStream's duplicate window
+    await bus.publish(charged(order.id));
+    await settled();
+    await consumerSettled(bus, 'ORDERS', 'test-observer-orders');
+
+    expect(await historyOf(userId, order.id)).toEqual([
+      expect.objectContaining({ type: 'orders.placed', version: 1 }),
+      expect.objectContaining({ type: 'orders.confirmed', version: 2 }),
+    ]);
+    expect(eventsOf(ordersSeen, order.id).map((e) => e.type)).toEqual(['orders.placed', 'orders.confirmed']);
+  });
+
+  it('when a decline arrives after the confirmation, then the order stays CONFIRMED', async () => {
+    const { userId, order } = await placeOrder();
+    await bus.publish(charged(order.id));
+    await eventually(async () => (await getOrder(userId, order.id)).body.status, (status) => status === 'CONFIRMED');
+    await bus.publish(testEvent('payments.declined', { orderId: order.id, paymentId: randomUUID(), reason: 'late' }));
+    await settled();
+    expect((await getOrder(userId, order.id)).body.status).toBe('CONFIRMED');
+    expect((await historyOf(userId, order.id)).map((e) => e.type)).toEqual(['orders.placed', 'orders.confirmed']);
+  });
+
+  it('when asked ?asOf= a time before the confirmation, then the order is shown PENDING', async () => {
+    const { userId, order } = await placeOrder();
+    await new Promise((r) => setTimeout(r, 50));
+    const beforeConfirmation = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 50));
+    await bus.publish(charged(order.id));
+    await eventually(async () => (await getOrder(userId, order.id)).body.status, (status) => status === 'CONFIRMED');
+
+    const then = await getOrder(userId, order.id, `?asOf=${encodeURIComponent(beforeConfirmation)}`);
+    expect(then.status).toBe(200);
+    expect(then.body.status).toBe('PENDING');
+    expect((await getOrder(userId, order.id, `?asOf=${encodeURIComponent(new Date().toISOString())}`)).body.status).toBe('CONFIRMED');
+  });
+});

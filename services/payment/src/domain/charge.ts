@@ -1,0 +1,19 @@
+/** The simulated card processor's rules: which test tokens succeed and which are declined. */
+export type ChargeOutcome = { outcome: 'charged' } | { outcome: 'declined'; reason: string };
+
+export function decideCharge(token: string): ChargeOutcome {
+  switch (token) {
+    case 'tok_visa':
+      return { outcome: 'charged' };
+    case 'tok_chargeDeclined':
+      return { outcome: 'declined', reason: 'card declined' };
+    default:
+      return { outcome: 'declined', reason: 'unknown payment token' };
+  }
+}
+
+/**
+ * Payment state per order: AWAITING_STOCK until inventory reserved the items (or rejected them),
+ * then CHARGED or DECLINED; CANCELLED when the order never reached payment.
+ */
+export type PaymentStatus = 'AWAITING_STOCK' | 'CHARGED' | 'DECLINED' | 'CANCELLED' | 'REFUNDED';

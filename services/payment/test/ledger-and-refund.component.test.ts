@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type EventBus, type EventEnvelope, type RunningService } from '@tracemart/platform';
+import { USER_ID_HEADER } from '@tracemart/contracts';
+import { connectTestBus, eventsOf, recordEvents, testEvent } from '../../../tests/support/events';
+import { eventually, serviceEnv, startTestInfra } from '../../../tests/support/infra';
+import { configSchema } from '../src/config';
+import { start } from '../src/start';
+
+/**
+ * The payment ledger is event-sourced: money movements are appended, the balance is a replay, and the
+ * ledger can be read as of any past time. A cancellation after the charge (a saga timeout) is
+ * compensated with a refund.
+ */
+type Infra = Awaited<ReturnType<typeof startTestInfra>>;
+let infra: Infra;
+let service: RunningService;
+let bus: EventBus;
+let seen: EventEnvelope[];
+
+interface LedgerView {
+  status: string;
+  balanceCents: number;
+  entries: { type: string; amountCents: number; version: number; at: string }[];
+}
+
+beforeAll(async () => {
+  infra = await startTestInfra();
+  service = await start(loadConfig(configSchema, serviceEnv(infra, { PROCESSOR_LATENCY_MS: '5' })));
+  bus = await connectTestBus(infra.natsUrl);
+  ({ events: seen } = await recordEvents(bus, 'PAYMENTS', 'payments.>'));
+});
+
+afterAll(async () => {
+  await bus?.drain();
+  await service?.stop();
+  await infra?.stop();
+});
+
+const ledgerOf = async (orderId: string, userId: string, asOf?: string) => {
+  const res = await fetch(`${service.url}/payments/${orderId}/ledger${asOf ? `?asOf=${encodeURIComponent(asOf)}` : ''}`, { headers: { [USER_ID_HEADER]: userId } });
+  return { status: res.status, body: (await res.json()) as LedgerView };
+};
+
+describe('payment ledger and refunds', () => {
+  it('when a charged order is cancelled by the saga timeout, then it is refunded once and the ledger replays to zero, and asOf shows the charge in between', async () => {
+    const orderId = randomUUID();
+    const userId = `user-${orderId}`;
+    const items = [{ productId: 'mug', name: 'Mug', quantity: 2, unitPriceCents: 1_500 }];
+    await bus.publish(testEvent('orders.placed', { orderId, userId, items, totalCents: 3_000, paymentToken: 'tok_visa' }));
+    await bus.publish(testEvent('inventory.reserved', { orderId, items: [{ productId: 'mug', quantity: 2 }] }));
+    await eventually(async () => eventsOf(seen, orderId, 'payments.charged'), (events) => events.length === 1);
+    const charged = await ledgerOf(orderId, userId);
+    expect(charged.body).toMatchObject({ status: 'CHARGED', balanceCents: 3_000, entries: [{ type: 'charged', amountCents: 3_000, version: 1 }] });
+    await new Promise((r) => setTimeout(r, 20));
+    const between = new Date().toISOString();
+
+    const cancelled = testEvent('orders.cancelled', { orderId, userId, reason: 'SAGA_TIMEOUT' });
+    await bus.publish(cancelled);
+    await bus.publish({ ...cancelled, id: randomUUID() }); // a copy under another id: still one refund
+    await eventually(async () => eventsOf(seen, orderId, 'payments.refunded'), (events) => events.length >= 1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(eventsOf(seen, orderId, 'payments.refunded')).toHaveLength(1);
+    expect(eventsOf(seen, orderId, 'payments.refunded')[0]?.data).toMatchObject({ amountCents: 3_000 });
+
+    const now = await ledgerOf(orderId, userId);
+    expect(now.body).toMatchObject({ status: 'REFUNDED', balanceCents: 0 });
+    expect(now.body.entries.map((e) => [e.type, e.version])).toEqual([
+      ['charged', 1],
+      ['refunded', 2],
+    ]);
+    const past = await ledgerOf(orderId, userId, between);
+    expect(past.body).toMatchObject({ status: 'CHARGED', balanceCents: 3_000 });
+    expect(past.body.entries).toHaveLength(1);
+  });
+
+  it('when an order is cancelled before payment, then nothing is charged or refunded', async () => {
+    const orderId = randomUUID();
+    const userId = `user-${orderId}`;
+    await bus.publish(testEvent('orders.placed', { orderId, userId, items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }], totalCents: 100, paymentToken: 'tok_visa' }));
+    await bus.publish(testEvent('orders.cancelled', { orderId, userId, reason: 'SAGA_TIMEOUT' }));
+    await eventually(async () => (await ledgerOf(orderId, userId)).status, (status) => status === 200);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await ledgerOf(orderId, userId)).body).toMatchObject({ status: 'NONE', balanceCents: 0, entries: [] });
+    expect(eventsOf(seen, orderId)).toEqual([]);
+  });
+
+  it("when someone else asks for a ledger, then 404", async () => {
+    const orderId = randomUUID();
+    await bus.publish(testEvent('orders.placed', { orderId, userId: 'owner', items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }], totalCents: 100, paymentToken: 'tok_visa' }));
+    await eventually(async () => (await ledgerOf(orderId, 'owner')).status, (status) => status === 200);
+    expect((await ledgerOf(orderId, 'intruder')).status).toBe(404);
+  });
+});
