@@ -31,7 +31,7 @@ describe('circuit breaker', () => {
     expect(rejected.status).toBe(503);
     expect(rejected.body).toMatchObject({ error: { code: 'GATEWAY.CIRCUIT_OPEN', details: { dependency: 'notification' } } });
     expect(rejected.headers.get('retry-after')).toBe('1');
-    expect(rejected.elapsedMs).toBeLessThan(50);
+    expect(rejected.elapsedMs).toBeLessThan(250); // no upstream call: far below any call timeout, with room for a busy CI machine
     expect(notification.hits()).toBe(4);
 
     notification.handle((_req, res) => json(res, 200, { items: [] }));
@@ -125,16 +125,17 @@ describe('retries', () => {
     const gw = await gateway({ CATALOG_URL: catalog.url }, { ...settings, RETRY_ATTEMPTS: '10', RETRY_BASE_MS: '100', RETRY_MAX_MS: '100', REQUEST_DEADLINE_MS: '400' });
     const answer = await call(`${gw.url}/api/products`);
     expect(answer.status).toBe(503);
-    expect(answer.elapsedMs).toBeLessThan(600);
+    expect(answer.elapsedMs).toBeLessThan(800);
+    // 10 attempts were allowed; the 400 ms deadline leaves room for at most 5 (80 ms each plus jittered waits).
     expect(catalog.hits('/products')).toBeGreaterThanOrEqual(2);
-    expect(catalog.hits('/products')).toBeLessThan(5);
+    expect(catalog.hits('/products')).toBeLessThanOrEqual(5);
   });
 });
 
 describe('rate limiting', () => {
   it('when a caller exceeds its bucket, then 429 with Retry-After; another user is unaffected', async () => {
     const notification = await stub();
-    const gw = await gateway({ NOTIFICATION_URL: notification.url, CATALOG_URL: notification.url }, { RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' });
+    const gw = await gateway({ NOTIFICATION_URL: notification.url, CATALOG_URL: notification.url }, { RATE_LIMIT_PER_SECOND: '0.05', RATE_LIMIT_BURST: '3' });
     const alice = await tokenFor('alice');
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await call(`${gw.url}/api/notifications`, { token: alice })).status);
@@ -221,21 +222,21 @@ describe('checkout while payments are down', () => {
     payment.probes.processor = 'open';
     const gw = await gateway({ PAYMENT_URL: payment.url, ORDER_URL: order.url }, { PAYMENT_PROBE_INTERVAL_MS: '50' });
     const token = await tokenFor('u1');
-    await until(() => payment.hits('/payments/health') >= 1);
-    await sleep(20);
+    // Probes are sent every 50 ms: by the third, the answer to the first has been applied.
+    await until(() => payment.hits('/payments/health') >= 3);
 
     const refused = await call(`${gw.url}/api/orders`, { method: 'POST', token, body, headers: { 'idempotency-key': 'k1' } });
     expect(refused.status).toBe(503);
     expect(refused.body).toEqual({ error: { code: 'DEPENDENCY.UNAVAILABLE', message: 'payment is unavailable', details: { dependency: 'payment' } } });
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(refused.elapsedMs).toBeLessThan(100);
+    expect(refused.elapsedMs).toBeLessThan(250);
     expect(order.hits()).toBe(0);
     // Reads of orders do not depend on payment.
     expect((await call(`${gw.url}/api/orders`, { token })).status).toBe(202);
 
     payment.probes.processor = 'closed';
     const seen = payment.hits('/payments/health');
-    await until(() => payment.hits('/payments/health') >= seen + 2);
+    await until(() => payment.hits('/payments/health') >= seen + 3);
     expect((await call(`${gw.url}/api/orders`, { method: 'POST', token, body })).status).toBe(202);
   });
 
@@ -248,7 +249,7 @@ describe('checkout while payments are down', () => {
     expect((await call(`${gw.url}/api/orders`, { method: 'POST', token, body })).status).toBe(202);
     payment.probes.processor = undefined;
     const seen = payment.hits('/payments/health');
-    await until(() => payment.hits('/payments/health') >= seen + 3);
+    await until(() => payment.hits('/payments/health') >= seen + 4); // two failed probes, answered
     const refused = await call(`${gw.url}/api/orders`, { method: 'POST', token, body });
     expect(refused.status).toBe(503);
     expect(refused.body).toMatchObject({ error: { code: 'DEPENDENCY.UNAVAILABLE', details: { dependency: 'payment' } } });

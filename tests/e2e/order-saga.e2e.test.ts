@@ -37,6 +37,12 @@ let bob: Awaited<ReturnType<typeof signUp>>;
 let products: Product[];
 
 const stockOf = async (productId: string) => (await api.get<Stock>(`/api/inventory/${productId}`)).body;
+/** Inventory applies orders.confirmed / orders.cancelled asynchronously, after the order is terminal: wait for it to settle. */
+const settledStock = (productId: string, expected: Omit<Stock, 'productId'>) =>
+  eventually(
+    () => stockOf(productId),
+    (stock) => stock.available === expected.available && stock.reserved === expected.reserved,
+  );
 const terminal = (client: ApiClient, id: string) =>
   eventually(
     async () => (await client.get<Order>(`/api/orders/${id}`)).body,
@@ -88,7 +94,11 @@ describe('the order saga through the gateway', () => {
     expect(placed.body).toMatchObject({ status: 'PENDING', totalCents: 2 * product.priceCents });
     const order = await terminal(alice.client, placed.body.id);
     expect(order.status).toBe('CONFIRMED');
-    expect(await stockOf(product.id)).toEqual({ productId: product.id, available: before.available - 2, reserved: before.reserved });
+    expect(await settledStock(product.id, { available: before.available - 2, reserved: before.reserved })).toEqual({
+      productId: product.id,
+      available: before.available - 2,
+      reserved: before.reserved,
+    });
   });
 
   it('when the card is declined, then the order is CANCELLED and the reservation is released', async () => {
@@ -97,8 +107,7 @@ describe('the order saga through the gateway', () => {
     const placed = await alice.client.post<Order>('/api/orders', { items: [{ productId: product.id, quantity: 1 }], paymentToken: 'tok_chargeDeclined' });
     const order = await terminal(alice.client, placed.body.id);
     expect(order).toMatchObject({ status: 'CANCELLED', reason: 'PAYMENT_DECLINED' });
-    await eventually(() => stockOf(product.id), (stock) => stock.reserved === before.reserved);
-    expect(await stockOf(product.id)).toEqual(before);
+    expect(await settledStock(product.id, before)).toEqual(before);
   });
 
   it('when more than the stock is ordered, then the order is CANCELLED as out of stock', async () => {
@@ -124,7 +133,7 @@ describe('the order saga through the gateway', () => {
     const outcomes = await Promise.all(racers.map((r, i) => terminal((i % 2 ? alice : bob).client, r.body.id)));
     expect(outcomes.filter((o) => o.status === 'CONFIRMED')).toHaveLength(leave);
     expect(outcomes.filter((o) => o.reason === 'OUT_OF_STOCK')).toHaveLength(10 - leave);
-    expect(await stockOf(product.id)).toMatchObject({ available: 0, reserved: 0 });
+    expect(await settledStock(product.id, { available: 0, reserved: 0 })).toMatchObject({ available: 0, reserved: 0 });
   });
 
   it('when users read their notifications and orders, then each sees only their own', async () => {
@@ -132,10 +141,20 @@ describe('the order saga through the gateway', () => {
       async () => (await alice.client.get<{ items: { kind: string; orderId: string }[] }>('/api/notifications')).body.items,
       (items) => items.some((n) => n.kind === 'order-confirmed') && items.some((n) => n.kind === 'order-cancelled'),
     );
-    const bobNotes = (await bob.client.get<{ items: { orderId: string }[] }>('/api/notifications')).body.items;
+    const bobNotes = await eventually(
+      async () => (await bob.client.get<{ items: { orderId: string }[] }>('/api/notifications')).body.items,
+      (items) => items.length > 0,
+    );
     expect(bobNotes.length).toBeGreaterThan(0);
-    const aliceOrders = (await alice.client.get<{ items: Order[] }>('/api/orders')).body.items;
-    const bobOrders = (await bob.client.get<{ items: Order[] }>('/api/orders')).body.items;
+    // The order list is a read model that lags the saga: wait until it holds every order alice was notified about.
+    const aliceOrders = await eventually(
+      async () => (await alice.client.get<{ items: Order[] }>('/api/orders')).body.items,
+      (orders) => aliceNotes.every((n) => orders.some((o) => o.id === n.orderId)),
+    );
+    const bobOrders = await eventually(
+      async () => (await bob.client.get<{ items: Order[] }>('/api/orders')).body.items,
+      (orders) => orders.length > 0,
+    );
     const aliceIds = new Set(aliceOrders.map((o) => o.id));
     expect(bobOrders.some((o) => aliceIds.has(o.id))).toBe(false);
     expect(aliceNotes.every((n) => aliceIds.has(n.orderId))).toBe(true);
@@ -146,7 +165,20 @@ describe('the order saga through the gateway', () => {
 });
 
 describe('bad input is refused with a clear 4xx and changes nothing', () => {
-  const orderCount = async () => (await alice.client.get<{ items: Order[] }>('/api/orders')).body.items.length;
+  /** The order list is a read model that lags the saga: count once it has stopped moving (two equal reads 500 ms apart). */
+  const orderCount = async () => {
+    const read = async () => (await alice.client.get<{ items: Order[] }>('/api/orders')).body.items.length;
+    let previous = -1;
+    return eventually(
+      async () => {
+        const [settledBefore, now] = [previous, await read()];
+        previous = now;
+        if (settledBefore !== now) await new Promise((r) => setTimeout(r, 500));
+        return settledBefore === now ? now : -1;
+      },
+      (count) => count >= 0,
+    );
+  };
   const validItem = () => ({ productId: (products[6] as Product).id, quantity: 1 });
 
   it('when order bodies are malformed, then each gets a 4xx JSON error and no order or stock changes', async () => {

@@ -100,7 +100,10 @@ describe('the k6 suites against the real system', () => {
 
   it('when payment has an outage mid-run, then catalog reads hold, checkout fails fast with 503 and recovers within 60 s', async () => {
     // short preset: baseline 25 s, onset 5 s, outage 25 s, healing 60 s (the rule under test), recovery 25 s.
-    const run = await runK6('degradation', stack.gatewayUrl, 240_000, { DEGRADATION_SCALE: 'short' });
+    // The thresholds are the (p95 within 20% of baseline, fast-fail p99 < 100 ms); only the
+    // noise floor is raised: on a shared 2-core CI machine a single-digit-ms baseline p95 swings by more
+    // than 20% from scheduling alone, so the ratio compares against at least 25 ms.
+    const run = await runK6('degradation', stack.gatewayUrl, 240_000, { DEGRADATION_SCALE: 'short', DEGRADATION_P95_FLOOR_MS: '25' });
     expect(run.code, digest(run)).toBe(0);
   }, 250_000);
 });

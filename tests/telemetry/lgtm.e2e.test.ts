@@ -124,11 +124,15 @@ describe('telemetry through a real Collector into Tempo, Loki and Prometheus', (
         120_000,
       );
     }
-    const end = Date.now() / 1000;
-    const params = new URLSearchParams({ query: 'traces_spanmetrics_latency_bucket', start: String(end - 900), end: String(end) });
-    const exemplars = (await getJson<{ data?: { exemplars: { labels: Record<string, string> }[] }[] }>(`${prometheusUrl}/api/v1/query_exemplars?${params.toString()}`)).body.data ?? [];
-    const traceIds = exemplars.flatMap((series) => series.exemplars.map((e) => e.labels.traceID ?? ''));
+    // Exemplars arrive with Tempo's next remote write: poll for them.
+    const exemplarTraceIds = async () => {
+      const end = Date.now() / 1000;
+      const params = new URLSearchParams({ query: 'traces_spanmetrics_latency_bucket', start: String(end - 900), end: String(end) });
+      const exemplars = (await getJson<{ data?: { exemplars: { labels: Record<string, string> }[] }[] }>(`${prometheusUrl}/api/v1/query_exemplars?${params.toString()}`)).body.data ?? [];
+      return exemplars.flatMap((series) => series.exemplars.map((e) => e.labels.traceID ?? ''));
+    };
+    const traceIds = await eventually(exemplarTraceIds, (ids) => ids.length > 0, 60_000).catch(exemplarTraceIds);
     expect(traceIds.length, 'exemplars on traces_spanmetrics_latency_bucket').toBeGreaterThan(0);
     for (const id of traceIds) expect(id).toMatch(/^[0-9a-f]{1,32}$/);
-  }, 150_000);
+  }, 210_000);
 });

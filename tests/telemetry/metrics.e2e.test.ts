@@ -227,9 +227,11 @@ describe('every dashboard, recording rule and alert expression', () => {
     expect((await place(shopper.client, (products[5] as Product).id, 'tok_chargeDeclined')).status).toBe('CANCELLED');
     expect((await shopper.client.post('/api/orders', { items: 'many', paymentToken: 'tok_visa' })).status).toBe(400);
     // The card processor goes away for a while: processor retries, nak and redelivery, then the order confirms.
+    // The outage goes in first, so the charge cannot slip through before it; no charge has failed yet, so
+    // payment's breaker is still closed and the gateway accepts the checkout.
+    await inject({ service: 'payment', kind: 'outage', route: '/processor', durationSeconds: 3 });
     const delayed = await shopper.client.post<Order>('/api/orders', { items: [{ productId: (products[4] as Product).id, quantity: 1 }], paymentToken: 'tok_visa' });
     expect(delayed.status).toBe(202);
-    await inject({ service: 'payment', kind: 'outage', route: '/processor', durationSeconds: 3 });
     await terminal(shopper.client, delayed.body.id, 60_000);
 
     // The catalog goes down: upstream 5xx, gateway retries, the catalog breaker opens.

@@ -66,7 +66,7 @@ function republished(spans: readonly ReceivedSpan[]): ReceivedSpan[] {
 
 /**
  * Batches leave each process every 200-500 ms; the trace is complete once the last hop (the
- * notification service handling the outcome) has arrived and no new unit of work came for 1.5 s.
+ * notification service handling the outcome) has arrived and no new unit of work came for 2.5 s.
  * Republications of already published events are not new work (see the "published once" case).
  */
 async function settledTrace(traceId: string, lastHop: string): Promise<ReceivedSpan[]> {
@@ -77,14 +77,14 @@ async function settledTrace(traceId: string, lastHop: string): Promise<ReceivedS
     return spans.filter((s) => !again.has(s));
   };
   let seen = new Set<string>();
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 1_500));
+    await new Promise((r) => setTimeout(r, 2_500));
     const now = work();
     const arrived = now.filter((s) => !seen.has(s.spanId)).map(describeSpan);
     seen = new Set(now.map((s) => s.spanId));
     if (arrived.length === 0) break;
-    if (Date.now() > deadline) throw new Error(`trace ${traceId} still growing after 20 s; last arrivals:\n${arrived.slice(0, 40).join('\n')}`);
+    if (Date.now() > deadline) throw new Error(`trace ${traceId} still growing after 30 s; last arrivals:\n${arrived.slice(0, 40).join('\n')}`);
   }
   return spansOf(traceId);
 }
