@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, EventBus, loadConfig, newEnvelope, type RunningService } from '@tracemart/platform';
 import { allStreams, validateEvent, type EventData } from '@tracemart/contracts';
 import { seedProducts } from '@tracemart/catalog-seed';
+import { consumerSettled } from '../../../tests/support/events';
 import { eventually, serviceEnv, startTestInfra } from '../../../tests/support/infra';
 import { configSchema } from '../src/config';
 import { start } from '../src/start';
@@ -69,7 +70,7 @@ describe('inventory reserves stock for placed orders', () => {
     await bus.publish(event);
     await bus.publish({ ...event, id: randomUUID() }); // same order, a new event id: past JetStream's dedup
     await eventually(async () => seen.filter((e) => e.orderId === orderId), (events) => events.length > 0);
-    await new Promise((r) => setTimeout(r, 500));
+    await consumerSettled(bus, 'ORDERS', 'inventory-orders'); // the second copy has been handled too
     expect(await stock(product.id)).toMatchObject({ available: before.available - 1, reserved: before.reserved + 1 });
   });
 

@@ -165,7 +165,8 @@ describe('the order side of the saga', () => {
   it('when only inventory.reserved arrives, then the order stays PENDING with one event', async () => {
     const { userId, order } = await placeOrder();
     await bus.publish(testEvent('inventory.reserved', { orderId: order.id, items: [{ productId: 'mug', quantity: 3 }] }));
-    await new Promise((r) => setTimeout(r, 1_000));
+    await consumerSettled(bus, 'INVENTORY', 'order-summary-inventory'); // the order service's only reader of it
+    await new Promise((r) => setTimeout(r, 500));
     expect((await getOrder(userId, order.id)).body.status).toBe('PENDING');
     expect((await historyOf(userId, order.id)).map((e) => e.type)).toEqual(['orders.placed']);
   });

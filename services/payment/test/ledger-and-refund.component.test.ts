@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type EventBus, type EventEnvelope, type RunningService } from '@tracemart/platform';
 import { USER_ID_HEADER } from '@tracemart/contracts';
-import { connectTestBus, eventsOf, recordEvents, testEvent } from '../../../tests/support/events';
+import { consumerSettled, connectTestBus, eventsOf, recordEvents, testEvent } from '../../../tests/support/events';
 import { eventually, serviceEnv, startTestInfra } from '../../../tests/support/infra';
 import { configSchema } from '../src/config';
 import { start } from '../src/start';
@@ -59,7 +59,8 @@ describe('payment ledger and refunds', () => {
     await bus.publish(cancelled);
     await bus.publish({ ...cancelled, id: randomUUID() }); // a copy under another id: still one refund
     await eventually(async () => eventsOf(seen, orderId, 'payments.refunded'), (events) => events.length >= 1);
-    await new Promise((r) => setTimeout(r, 500));
+    await consumerSettled(bus, 'ORDERS', 'payment-orders'); // both copies handled...
+    await new Promise((r) => setTimeout(r, 500)); // ...and any second refund relayed from the outbox
     expect(eventsOf(seen, orderId, 'payments.refunded')).toHaveLength(1);
     expect(eventsOf(seen, orderId, 'payments.refunded')[0]?.data).toMatchObject({ amountCents: 3_000 });
 
@@ -80,6 +81,7 @@ describe('payment ledger and refunds', () => {
     await bus.publish(testEvent('orders.placed', { orderId, userId, items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }], totalCents: 100, paymentToken: 'tok_visa' }));
     await bus.publish(testEvent('orders.cancelled', { orderId, userId, reason: 'SAGA_TIMEOUT' }));
     await eventually(async () => (await ledgerOf(orderId, userId)).status, (status) => status === 200);
+    await consumerSettled(bus, 'ORDERS', 'payment-orders');
     await new Promise((r) => setTimeout(r, 500));
     expect((await ledgerOf(orderId, userId)).body).toMatchObject({ status: 'NONE', balanceCents: 0, entries: [] });
     expect(eventsOf(seen, orderId)).toEqual([]);

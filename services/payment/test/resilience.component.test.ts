@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type EventBus, type EventEnvelope } from '@tracemart/platform';
-import { connectTestBus, eventsOf, recordEvents, testEvent } from '../../../tests/support/events';
+import { consumerSettled, connectTestBus, eventsOf, recordEvents, testEvent } from '../../../tests/support/events';
 import { eventually, serviceEnv, startTestInfra } from '../../../tests/support/infra';
 import { configSchema } from '../src/config';
 import { start, type RunningPayment } from '../src/start';
@@ -75,6 +75,7 @@ describe('payment while the card processor is down', () => {
     expect(charged?.type).toBe('payments.charged');
     await eventually(health, (h) => h.processor === 'closed');
     // Give any stray redelivery time to (wrongly) charge again.
+    await consumerSettled(bus, 'INVENTORY', 'payment-inventory');
     await new Promise((r) => setTimeout(r, 1_000));
     expect(eventsOf(paymentsSeen, order.orderId, 'payments.charged')).toHaveLength(1);
   });
