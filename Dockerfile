@@ -1,8 +1,10 @@
-# syntax=docker/dockerfile:1
 # One image recipe for every tracemart process; SERVICE picks the workspace folder:
 #   docker build --build-arg SERVICE=services/order -t tracemart/order:<tag> .
 #   docker build --build-arg SERVICE=gateway        -t tracemart/gateway:<tag> .
 # TypeScript runs through tsx at runtime (no compile step), so tsx must be a production dependency.
+# Plain Dockerfile syntax (no `# syntax=` line, no RUN --mount): it builds with BuildKit and with the classic builder
+# alike, and needs no frontend image from a registry. Where no registry is reachable, NODE_IMAGE can name a locally
+# made base image instead (`deploy/scripts/build-images.sh --local-base`).
 ARG NODE_IMAGE=node:20.19.5-bookworm-slim
 
 # Only the package manifests, so the dependency layer is rebuilt when a manifest or the lockfile changes, not on every
@@ -16,10 +18,11 @@ RUN find . -type f ! -name package.json ! -name package-lock.json -delete \
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY --from=manifests /src/ ./
-RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
+ARG NODE_IMAGE
 ARG SERVICE
 # root by default: the code is not writable by the process. Tilt passes SOURCE_OWNER=1000:1000 so live_update can sync.
 ARG SOURCE_OWNER=0:0
@@ -34,7 +37,7 @@ LABEL org.opencontainers.image.title="tracemart-${SERVICE}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.licenses="MIT" \
-      org.opencontainers.image.base.name="docker.io/library/node:20.19.5-bookworm-slim"
+      org.opencontainers.image.base.name="${NODE_IMAGE}"
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps --chown=${SOURCE_OWNER} /app/ ./

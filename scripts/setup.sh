@@ -7,6 +7,7 @@
 #   - grafana-schema-check (go build of observability/grafana/schema-check) for the dashboard schema test
 #   - Tempo, Loki and an OpenTelemetry Collector (scripts/build-lgtm.sh, from the Go module proxy; 10-15 min once)
 #   - npm dependencies
+#   - under CI (or TRACEMART_IMAGES=1): a running Docker engine, for building and running the images
 # Every step is skipped when its result is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,5 +65,11 @@ bash scripts/build-lgtm.sh
 
 # kustomize, kubeconform, starlark and offline Kubernetes / Argo Rollouts schemas for the deploy tests.
 bash deploy/scripts/install-tools.sh || say "deploy tools failed to install: the deploy validation tests will fail"
+
+# A Docker engine for the image test (deploy/tests/images.e2e.test.ts): only under CI or when asked with
+# TRACEMART_IMAGES=1, since it may install Debian's docker.io and start dockerd. Without one the test is skipped.
+if [ -n "${CI:-}" ] || [ "${TRACEMART_IMAGES:-}" = 1 ]; then
+  bash deploy/scripts/docker-engine.sh || say "no Docker engine: the image build-and-run test will be skipped"
+fi
 
 say "tools ready in .tools/bin: $(ls "$BIN" | tr '\n' ' ')"

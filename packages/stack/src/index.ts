@@ -4,3 +4,4 @@ export * from './stack';
 export * from './prometheus';
 export * from './otlp-receiver';
 export * from './lgtm';
+export * from './containers';

@@ -108,7 +108,28 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
   }
 }
 
+/** How one service or the gateway is started: a command, given the environment tracemart sets for it. */
+export interface LaunchSpec {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+export type Launcher = (name: ProcessName, appEnv: Record<string, string>) => LaunchSpec;
+
+/** The default: each process from its sources, with this Node and tsx (what `npm start` runs). */
+export const sourceLauncher =
+  (root: string): Launcher =>
+  (name, appEnv) => ({
+    command: process.execPath,
+    args: ['--require', 'tsx/cjs', '--require', '@tracemart/platform/preload', 'src/main.ts'],
+    cwd: name === 'gateway' ? join(root, 'gateway') : join(root, 'services', name),
+    env: { ...process.env, ...appEnv },
+  });
+
 export interface StackOptions extends InfraOptions {
+  /** How each service and the gateway is started (default: `sourceLauncher`; see also `containerLauncher`). */
+  launcher?: Launcher;
   /** Extra environment for every service and the gateway (OTEL_*, LOG_LEVEL, ...). */
   env?: Record<string, string>;
   /** Per-process environment overrides. */
@@ -163,21 +184,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       NOTIFICATION_URL: urls.notification,
       ...options.env,
     };
+    const launcher = options.launcher ?? sourceLauncher(options.root);
     const launch = (name: ProcessName) => {
-      const dir = name === 'gateway' ? join(options.root, 'gateway') : join(options.root, 'services', name);
+      const spec = launcher(name, { ...common, SERVICE_NAME: name, OTEL_SERVICE_NAME: name, PORT: String(ports[name]), ...options.envFor?.[name] });
       const proc = spawnManaged({
         name,
-        command: process.execPath,
-        args: ['--require', 'tsx/cjs', '--require', '@tracemart/platform/preload', 'src/main.ts'],
-        cwd: dir,
-        env: {
-          ...process.env,
-          ...common,
-          SERVICE_NAME: name,
-          OTEL_SERVICE_NAME: name,
-          PORT: String(ports[name]),
-          ...options.envFor?.[name],
-        },
+        ...spec,
         logFile: join(options.dataDir, 'logs', `${name}.log`),
         ...(options.onLine ? { onLine: options.onLine } : {}),
       });

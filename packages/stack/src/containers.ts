@@ -1,0 +1,43 @@
+import { spawnSync } from 'node:child_process';
+import type { Launcher, ProcessName } from './stack';
+
+/** The image of one process, as `deploy/scripts/build-images.sh` tags it. */
+export const imageOf = (name: ProcessName, tag: string): string => `tracemart/${name}:${tag}`;
+
+/** The container name of one process in one run (so a test can inspect it and always remove it). */
+export const containerOf = (name: ProcessName, runId: string): string => `tracemart-${runId}-${name}`;
+
+/** True when a Docker engine answers here (`docker info`). */
+export function dockerEngineAnswers(): boolean {
+  return spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
+}
+
+/**
+ * Starts each process from its image instead of its sources, the way the cluster runs it: read-only root
+ * filesystem with a tmpfs /tmp, the image's own user and command (node as PID 1), configuration only through
+ * the environment. The containers share the host's network, so the local NATS, FerretDB and the other
+ * processes stay on loopback. `docker run` stays in the foreground: its output is the container's, a SIGTERM
+ * sent to it is passed on to the container, and its exit code is the container's.
+ */
+export const containerLauncher =
+  (options: { root: string; tag: string; runId: string }): Launcher =>
+  (name, appEnv) => ({
+    command: 'docker',
+    args: [
+      'run',
+      '--rm',
+      '--name',
+      containerOf(name, options.runId),
+      '--network',
+      'host',
+      '--read-only',
+      '--tmpfs',
+      '/tmp',
+      '--stop-timeout',
+      '20',
+      ...Object.entries(appEnv).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
+      imageOf(name, options.tag),
+    ],
+    cwd: options.root,
+    env: process.env,
+  });
