@@ -17,12 +17,19 @@ fi
 if docker buildx version >/dev/null 2>&1; then export DOCKER_BUILDKIT=1; else export DOCKER_BUILDKIT=0; fi
 REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 for name in user catalog order inventory payment notification gateway; do
   dir="services/$name"
   [ "$name" = gateway ] && dir=gateway
   started=$(date +%s)
-  docker build --quiet "${base[@]}" \
+  # The classic builder's deprecation notice is dropped; anything else the build says on failure is shown.
+  if ! docker build --quiet "${base[@]}" \
     --build-arg "SERVICE=$dir" --build-arg "VERSION=$TAG" --build-arg "REVISION=$REVISION" --build-arg "CREATED=$CREATED" \
-    --tag "tracemart/$name:$TAG" . >/dev/null
+    --tag "tracemart/$name:$TAG" . >/dev/null 2>"$log"; then
+    grep -v -e 'legacy builder is deprecated' -e 'BuildKit is currently disabled' -e 'environment-variable\.' "$log" >&2 || true
+    echo "[images] building tracemart/$name:$TAG failed" >&2
+    exit 1
+  fi
   printf '[images] tracemart/%s:%s built in %ss\n' "$name" "$TAG" "$(($(date +%s) - started))" >&2
 done

@@ -76,7 +76,7 @@ describe.skipIf(!engine)('the container images', () => {
     expect(spawnSync('docker', ['exec', gateway, 'touch', '/app/written'], { stdio: 'ignore' }).status).not.toBe(0);
 
     const api = apiClient(stack.gatewayUrl);
-    const shopper = await signUp(api, 'Container Shopper');
+    const shopper = await signUp(api, 'Shipper');
     const products = (await api.get<{ items: { id: string }[] }>('/api/products?limit=5')).body.items;
     expect(products.length).toBeGreaterThan(0);
     const placed = await shopper.client.post<{ id: string; status: string }>('/api/orders', { items: [{ productId: products[0]?.id, quantity: 1 }], paymentToken: 'tok_visa' });
