@@ -5,7 +5,7 @@
 # Plain Dockerfile syntax (no `# syntax=` line, no RUN --mount): it builds with BuildKit and with the classic builder
 # alike, and needs no frontend image from a registry. Where no registry is reachable, NODE_IMAGE can name a locally
 # made base image instead (`deploy/scripts/build-images.sh --local-base`).
-ARG NODE_IMAGE=node:20.19.5-bookworm-slim
+ARG NODE_IMAGE=docker.io/library/node:20.19.5-bookworm-slim
 
 # Only the package manifests, so the dependency layer is rebuilt when a manifest or the lockfile changes, not on every
 # source edit. Every workspace's package.json is needed for `npm ci` to match the lockfile.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the seven tracemart images from the root Dockerfile as tracemart/<name>:$TAG (TAG defaults to dev):
 #   bash deploy/scripts/build-images.sh               # on the official node base image (pulled from Docker Hub)
-#   bash deploy/scripts/build-images.sh --local-base  # on a base image made here, no registry (local-node-base.sh)
-# BuildKit when the buildx plugin is installed, the classic builder otherwise: the Dockerfile suits both.
+#   bash deploy/scripts/build-images.sh --local-base  # on a base image made here, no container registry needed
+#                                                     # (local-node-base.sh; npm ci still needs the npm registry)
+# BuildKit when the docker client has its buildx plugin, the classic builder otherwise: the Dockerfile suits both.
 # To run them in kind: kind load docker-image tracemart/<name>:$TAG (Tilt builds its own; see deploy/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,7 +25,7 @@ for name in user catalog order inventory payment notification gateway; do
   [ "$name" = gateway ] && dir=gateway
   started=$(date +%s)
   # The classic builder's deprecation notice is dropped; anything else the build says on failure is shown.
-  if ! docker build --quiet "${base[@]}" \
+  if ! docker build --quiet ${base[@]+"${base[@]}"} \
     --build-arg "SERVICE=$dir" --build-arg "VERSION=$TAG" --build-arg "REVISION=$REVISION" --build-arg "CREATED=$CREATED" \
     --tag "tracemart/$name:$TAG" . >/dev/null 2>"$log"; then
     grep -v -e 'legacy builder is deprecated' -e 'BuildKit is currently disabled' -e 'environment-variable\.' "$log" >&2 || true

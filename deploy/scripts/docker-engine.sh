@@ -15,21 +15,22 @@ if ! command -v dockerd >/dev/null 2>&1; then
     exit 1
   fi
   say "installing Debian's docker.io (apt-get)"
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null || {
-    say "apt-get install docker.io failed"
+  { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null; } || {
+    say "apt-get could not install docker.io"
     exit 1
   }
 fi
 command -v docker >/dev/null 2>&1 || { say "dockerd is here but no docker client"; exit 1; }
 [ "$(id -u)" -eq 0 ] || { say "dockerd is not running, and starting it needs root"; exit 1; }
 mkdir -p .data
-say "starting dockerd (log: .data/dockerd.log)"
+say "starting dockerd (log: .data/dockerd.log; it keeps running: stop it with kill \$(cat .data/dockerd.pid))"
 setsid nohup dockerd </dev/null >.data/dockerd.log 2>&1 &
+echo $! >.data/dockerd.pid
 for _ in $(seq 1 60); do
   docker info >/dev/null 2>&1 && exit 0
+  kill -0 "$(cat .data/dockerd.pid)" 2>/dev/null || break
   sleep 0.5
 done
-say "dockerd did not answer within 30 s; its last lines:"
+say "dockerd did not answer (exited, or no answer within 30 s); its last lines:"
 tail -5 .data/dockerd.log >&2 || true
 exit 1

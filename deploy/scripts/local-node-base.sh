@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Makes a Node.js base image without any registry, for machines that cannot pull node:20-bookworm-slim:
+# Makes a Node.js base image without a container registry, for machines that cannot pull node:20-bookworm-slim:
 # a Debian bookworm root filesystem from debootstrap (minbase, with ca-certificates), this machine's own
 # `node` and npm copied into /usr/local as in the official image, and the official image's `node` user
-# (uid/gid 1000). Imported as tracemart/node-base:<node version>-bookworm-local and printed on stdout.
+# (uid/gid 1000). Imported as tracemart/node-base:<node version>-bookworm-local and printed on stdout. The Node
+# version is this machine's (Node 20 here), not the Dockerfile's pinned 20.19.5.
 # Idempotent: an existing image is reused; the root filesystem is cached in .tools/node-base.
 # Where TLS to the npm registry is intercepted (NODE_EXTRA_CA_CERTS set here), that CA bundle is copied in
-# and named by NODE_EXTRA_CA_CERTS in the image, so `npm ci` inside the build trusts what this machine trusts.
+# and named by NODE_EXTRA_CA_CERTS in the image, so `npm ci` inside the build trusts what this machine trusts
+# (images built on this base keep trusting it at run time: they are for this machine, not for publishing).
 # The Dockerfile keeps the official image as its default; this one is passed as --build-arg NODE_IMAGE=...
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,8 +23,10 @@ fi
 [ "$(id -u)" -eq 0 ] || { say "making the base image needs root (debootstrap, chroot)"; exit 1; }
 if ! command -v debootstrap >/dev/null 2>&1; then
   say "installing debootstrap (apt-get)"
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; } || {
+    say "apt-get could not install debootstrap"
+    exit 1
+  }
 fi
 
 WORK=.tools/node-base
@@ -58,7 +62,9 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
   install -D -m 0644 "$NODE_EXTRA_CA_CERTS" "$ROOTFS/usr/local/share/tracemart/build-host-ca.crt"
   changes+=(--change 'ENV NODE_EXTRA_CA_CERTS=/usr/local/share/tracemart/build-host-ca.crt')
 fi
-"$ROOTFS/usr/local/bin/node" --version >/dev/null
+# Inside the root filesystem, with its own libraries: the image's node and npm must run there.
+chroot "$ROOTFS" /usr/local/bin/node --version >/dev/null
+chroot "$ROOTFS" /usr/local/bin/npm --version >/dev/null
 tar -C "$ROOTFS" -c . | docker import "${changes[@]}" - "$TAG" >/dev/null
 say "made $TAG ($(docker image inspect --format '{{.Size}}' "$TAG" | awk '{printf "%d MB", $1/1e6}'))"
 echo "$TAG"

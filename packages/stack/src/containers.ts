@@ -15,9 +15,10 @@ export function dockerEngineAnswers(): boolean {
 /**
  * Starts each process from its image instead of its sources, the way the cluster runs it: read-only root
  * filesystem with a tmpfs /tmp, the image's own user and command (node as PID 1), configuration only through
- * the environment. The containers share the host's network, so the local NATS, FerretDB and the other
- * processes stay on loopback. `docker run` stays in the foreground: its output is the container's, a SIGTERM
- * sent to it is passed on to the container, and its exit code is the container's.
+ * the environment (passed by name, so secrets stay off the command line). The containers share the host's
+ * network (Linux only), so the local NATS, FerretDB and the other processes stay on loopback. `docker run` stays
+ * in the foreground: its output is the container's, a SIGTERM sent to it is passed on to the container, and its
+ * exit code is the container's. Once the client has exited, however it ended, the container is removed.
  */
 export const containerLauncher =
   (options: { root: string; tag: string; runId: string }): Launcher =>
@@ -33,11 +34,10 @@ export const containerLauncher =
       '--read-only',
       '--tmpfs',
       '/tmp',
-      '--stop-timeout',
-      '20',
-      ...Object.entries(appEnv).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
+      ...Object.keys(appEnv).flatMap((key) => ['--env', key]),
       imageOf(name, options.tag),
     ],
     cwd: options.root,
-    env: process.env,
+    env: { ...process.env, ...appEnv },
+    afterExit: () => void spawnSync('docker', ['rm', '--force', containerOf(name, options.runId)], { stdio: 'ignore', timeout: 30_000 }),
   });

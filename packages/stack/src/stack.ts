@@ -114,6 +114,8 @@ export interface LaunchSpec {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Run once the command has exited, however it ended (e.g. remove a container its client left behind). */
+  afterExit?: () => void;
 }
 export type Launcher = (name: ProcessName, appEnv: Record<string, string>) => LaunchSpec;
 
@@ -186,13 +188,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const launcher = options.launcher ?? sourceLauncher(options.root);
     const launch = (name: ProcessName) => {
-      const spec = launcher(name, { ...common, SERVICE_NAME: name, OTEL_SERVICE_NAME: name, PORT: String(ports[name]), ...options.envFor?.[name] });
+      const { afterExit, ...spec } = launcher(name, { ...common, SERVICE_NAME: name, OTEL_SERVICE_NAME: name, PORT: String(ports[name]), ...options.envFor?.[name] });
       const proc = spawnManaged({
         name,
         ...spec,
         logFile: join(options.dataDir, 'logs', `${name}.log`),
         ...(options.onLine ? { onLine: options.onLine } : {}),
       });
+      if (afterExit) void proc.exited.then(afterExit);
       processes.set(name, proc);
       return proc;
     };
