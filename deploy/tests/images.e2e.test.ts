@@ -35,7 +35,12 @@ describe.skipIf(!engine)('the container images', () => {
   let stack: Stack | undefined;
   let dataDir: string | undefined;
 
+  // The classic builder leaves each build's intermediate stages as untagged images: remove the ones this run made.
+  const dangling = () => new Set(docker('images', '--quiet', '--filter', 'dangling=true').split('\n').filter(Boolean));
+  let danglingBefore = new Set<string>();
+
   beforeAll(() => {
+    danglingBefore = dangling();
     execFileSync('bash', ['deploy/scripts/build-images.sh', '--local-base'], { cwd: repoRoot, env: { ...process.env, TAG }, stdio: 'inherit', timeout: 900_000 });
   }, 960_000);
 
@@ -43,6 +48,8 @@ describe.skipIf(!engine)('the container images', () => {
     await stack?.stop();
     for (const name of processes) spawnSync('docker', ['rm', '--force', containerOf(name, runId)], { stdio: 'ignore' });
     spawnSync('docker', ['rmi', ...processes.map((name) => imageOf(name, TAG))], { stdio: 'ignore' });
+    const leftovers = [...dangling()].filter((id) => !danglingBefore.has(id));
+    if (leftovers.length > 0) spawnSync('docker', ['rmi', ...leftovers], { stdio: 'ignore' });
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }, 120_000);
 
