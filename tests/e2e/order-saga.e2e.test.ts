@@ -8,6 +8,7 @@ import { validateEvent } from '@tracemart/contracts';
 import { createOrderProjector } from '@tracemart/order-service/projections';
 import { rebuildOrderSummaries } from '../../scripts/projections/rebuild';
 import { apiClient, signUp, type ApiClient } from '../support/api-client';
+import { consumerSettled } from '../support/events';
 import { eventually, repoRoot } from '../support/infra';
 
 interface Order {
@@ -165,19 +166,17 @@ describe('the order saga through the gateway', () => {
 });
 
 describe('bad input is refused with a clear 4xx and changes nothing', () => {
-  /** The order list is a read model that lags the saga: count once it has stopped moving (two equal reads 500 ms apart). */
+  let bus: EventBus;
+  beforeAll(async () => {
+    bus = await EventBus.connect({ url: stack.natsUrl, name: 'e2e-bad-input', logger: createLogger('e2e', 'silent') });
+  });
+  afterAll(async () => {
+    await bus?.drain();
+  });
+  /** The order list is a read model that lags the saga: count once its projector has applied every event published so far. */
   const orderCount = async () => {
-    const read = async () => (await alice.client.get<{ items: Order[] }>('/api/orders')).body.items.length;
-    let previous = -1;
-    return eventually(
-      async () => {
-        const [settledBefore, now] = [previous, await read()];
-        previous = now;
-        if (settledBefore !== now) await new Promise((r) => setTimeout(r, 500));
-        return settledBefore === now ? now : -1;
-      },
-      (count) => count >= 0,
-    );
+    for (const stream of ['ORDERS', 'INVENTORY', 'PAYMENTS', 'NOTIFICATIONS']) await consumerSettled(bus, stream, `order-summary-${stream.toLowerCase()}`);
+    return (await alice.client.get<{ items: Order[] }>('/api/orders')).body.items.length;
   };
   const validItem = () => ({ productId: (products[6] as Product).id, quantity: 1 });
 
