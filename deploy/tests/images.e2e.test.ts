@@ -45,8 +45,7 @@ describe.skipIf(!engine)('the container images', () => {
   }, 960_000);
 
   afterAll(async () => {
-    await stack?.stop();
-    for (const name of processes) spawnSync('docker', ['rm', '--force', containerOf(name, runId)], { stdio: 'ignore' });
+    await stack?.stop(); // the launcher removes each container once its client has exited
     spawnSync('docker', ['rmi', ...processes.map((name) => imageOf(name, TAG))], { stdio: 'ignore' });
     const leftovers = [...dangling()].filter((id) => !danglingBefore.has(id));
     if (leftovers.length > 0) spawnSync('docker', ['rmi', ...leftovers], { stdio: 'ignore' });

@@ -22,22 +22,25 @@ export function dockerEngineAnswers(): boolean {
  */
 export const containerLauncher =
   (options: { root: string; tag: string; runId: string }): Launcher =>
-  (name, appEnv) => ({
-    command: 'docker',
-    args: [
-      'run',
-      '--rm',
-      '--name',
-      containerOf(name, options.runId),
-      '--network',
-      'host',
-      '--read-only',
-      '--tmpfs',
-      '/tmp',
-      ...Object.keys(appEnv).flatMap((key) => ['--env', key]),
-      imageOf(name, options.tag),
-    ],
-    cwd: options.root,
-    env: { ...process.env, ...appEnv },
-    afterExit: () => void spawnSync('docker', ['rm', '--force', containerOf(name, options.runId)], { stdio: 'ignore', timeout: 30_000 }),
-  });
+  (name, appEnv) => {
+    const container = containerOf(name, options.runId);
+    return {
+      command: 'docker',
+      args: [
+        'run',
+        '--rm',
+        '--name',
+        container,
+        '--network',
+        'host',
+        '--read-only',
+        '--tmpfs',
+        '/tmp',
+        ...Object.keys(appEnv).flatMap((key) => ['--env', key]),
+        imageOf(name, options.tag),
+      ],
+      cwd: options.root,
+      env: { ...process.env, ...appEnv },
+      afterExit: () => void spawnSync('docker', ['rm', '--force', container], { stdio: 'ignore', timeout: 30_000 }),
+    };
+  };
