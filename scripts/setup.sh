@@ -19,16 +19,8 @@ FERRETDB_VERSION=v1.24.2
 K6_VERSION=v1.8.1
 say() { printf '[setup] %s\n' "$*"; }
 
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  say "installing Debian packages: ${missing[*]} (apt-get)"
-  local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
+# shellcheck source=lib/apt.sh
+source scripts/lib/apt.sh
 
 if ! command -v nats-server >/dev/null 2>&1; then apt_install nats-server; fi
 if ! command -v prometheus >/dev/null 2>&1 && [ ! -x /usr/bin/prometheus ]; then apt_install prometheus; fi

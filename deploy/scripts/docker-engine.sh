@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 say() { printf '[docker-engine] %s\n' "$*" >&2; }
+# shellcheck source=../../scripts/lib/apt.sh
+source scripts/lib/apt.sh
 
 docker info >/dev/null 2>&1 && exit 0
 if ! command -v dockerd >/dev/null 2>&1; then
@@ -14,8 +16,7 @@ if ! command -v dockerd >/dev/null 2>&1; then
     say "no dockerd here, and Debian's docker.io cannot be installed (needs root and apt-get)"
     exit 1
   fi
-  say "installing Debian's docker.io (apt-get)"
-  { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null; } || {
+  apt_install docker.io || {
     say "apt-get could not install docker.io"
     exit 1
   }

@@ -12,6 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 say() { printf '[node-base] %s\n' "$*" >&2; }
+# shellcheck source=../../scripts/lib/apt.sh
+source scripts/lib/apt.sh
 
 SUITE=bookworm
 NODE_VERSION=$(node -p 'process.versions.node')
@@ -21,13 +23,10 @@ if docker image inspect "$TAG" >/dev/null 2>&1; then
   exit 0
 fi
 [ "$(id -u)" -eq 0 ] || { say "making the base image needs root (debootstrap, chroot)"; exit 1; }
-if ! command -v debootstrap >/dev/null 2>&1; then
-  say "installing debootstrap (apt-get)"
-  { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; } || {
-    say "apt-get could not install debootstrap"
-    exit 1
-  }
-fi
+command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap || {
+  say "apt-get could not install debootstrap"
+  exit 1
+}
 
 WORK=.tools/node-base
 ROOTFS="$WORK/rootfs-$SUITE"
