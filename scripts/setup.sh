@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Installs what tracemart needs on this machine, idempotently, into the git-ignored .tools/ folder:
-#   - nats-server (Debian package) for JetStream
-#   - prometheus (Debian package) for local metrics
-#   - FerretDB v1.24.2 (built from the Go module proxy) as the MongoDB-wire database, SQLite backend
-#   - k6 (go install) for load tests
-#   - grafana-schema-check (go build of observability/grafana/schema-check) for the dashboard schema test
-#   - Tempo, Loki and an OpenTelemetry Collector (scripts/build-lgtm.sh, from the Go module proxy; 10-15 min once)
-#   - npm dependencies
-#   - under CI (or TRACEMART_IMAGES=1): a running Docker engine, for building and running the images
-# Every step is skipped when its result is already there.
+# Installs what tracemart needs on this machine, idempotently; tool binaries go to the git-ignored .tools/.
+#
+#   scripts/setup.sh          what RUNNING needs (`npm start`): nats-server, Prometheus and PostgreSQL (Debian
+#                             packages), FerretDB v1.24.2 (built from the Go module proxy), npm dependencies.
+#   scripts/setup.sh --all    also what TESTING needs (`npm test`): the local telemetry backends (Jaeger,
+#                             VictoriaLogs, an OpenTelemetry Collector: scripts/build-telemetry.sh), the dashboard
+#                             schema checker, the deploy validators, and under CI (or TRACEMART_IMAGES=1) a Docker
+#                             engine for the image test.
+#
+# Every step is skipped when its result is already there. Nothing here fetches or builds k6, Grafana, Tempo or
+# Loki (AGPL): tracemart ships k6 scripts and configs for them, and users install those programs themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -16,17 +17,35 @@ TOOLS="$ROOT/.tools"
 BIN="$TOOLS/bin"
 mkdir -p "$BIN"
 FERRETDB_VERSION=v1.24.2
-K6_VERSION=v1.8.1
+ALL=false
+for arg in "$@"; do
+  case "$arg" in
+    --all) ALL=true ;;
+    *) echo "usage: scripts/setup.sh [--all]" >&2; exit 2 ;;
+  esac
+done
+STEPS=3
+$ALL && STEPS=7
+step=0
 say() { printf '[setup] %s\n' "$*"; }
+next() {
+  step=$((step + 1))
+  printf '[setup %d/%d] %s\n' "$step" "$STEPS" "$*"
+}
 
 # shellcheck source=lib/apt.sh
 source scripts/lib/apt.sh
 
-if ! command -v nats-server >/dev/null 2>&1; then apt_install nats-server; fi
-if ! command -v prometheus >/dev/null 2>&1 && [ ! -x /usr/bin/prometheus ]; then apt_install prometheus; fi
+next "Debian packages: nats-server, prometheus, postgresql"
+packages=()
+command -v nats-server >/dev/null 2>&1 || packages+=(nats-server)
+command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || packages+=(prometheus)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
+if [ ${#packages[@]} -gt 0 ]; then apt_install "${packages[@]}"; else say "already installed"; fi
 
+next "FerretDB $FERRETDB_VERSION"
 if [ ! -x "$BIN/ferretdb" ] || ! "$BIN/ferretdb" --version 2>/dev/null | grep -q "${FERRETDB_VERSION#v}"; then
-  say "building FerretDB $FERRETDB_VERSION into .tools/bin (go, one-off, about a minute)"
+  say "building FerretDB into .tools/bin (go, one-off, about a minute)"
   # `go install ...@version` fails on the module proxy's deprecation lookup here, and the module zip lacks
   # build/version/version.txt, so download the module, copy it, write the version file and build it.
   dir=$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
@@ -34,34 +53,45 @@ if [ ! -x "$BIN/ferretdb" ] || ! "$BIN/ferretdb" --version 2>/dev/null | grep -q
   echo "$FERRETDB_VERSION" > "$TOOLS/src/ferretdb/build/version/version.txt"
   (cd "$TOOLS/src/ferretdb" && go build -trimpath -o "$BIN/ferretdb" ./cmd/ferretdb)
   rm -rf "$TOOLS/src/ferretdb"
+else
+  say "already built"
 fi
 
-if [ ! -x "$BIN/k6" ]; then
-  say "installing k6 $K6_VERSION into .tools/bin (go install, one-off, a few minutes)"
-  GOBIN="$BIN" GOFLAGS=-mod=mod go install "go.k6.io/k6@$K6_VERSION" || say "k6 install failed: load tests will be unavailable"
+next "npm dependencies"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+else
+  say "up to date"
 fi
 
-# Grafana dashboard schema check (Go, Grafana Foundation SDK's strict decoder and validators).
+if ! $ALL; then
+  say "ready to run (the test tools come with \`npm run setup -- --all\`, which \`npm test\` runs)"
+  exit 0
+fi
+
+next "telemetry backends: Jaeger, VictoriaLogs, OpenTelemetry Collector (first build: 15-25 min)"
+bash scripts/build-telemetry.sh
+
+next "dashboard schema checker"
+# Grafana dashboard schema check (Go, the Grafana Foundation SDK's strict decoder and validators: Apache-2.0).
 SCHEMA_CHECK_SRC=observability/grafana/schema-check
 if [ ! -x "$BIN/grafana-schema-check" ] || [ -n "$(find "$SCHEMA_CHECK_SRC" -newer "$BIN/grafana-schema-check" -type f)" ]; then
   say "building grafana-schema-check into .tools/bin (go, about 30 s)"
   (cd "$SCHEMA_CHECK_SRC" && go build -trimpath -o "$BIN/grafana-schema-check" .)
+else
+  say "already built"
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm dependencies"
-  npm ci --no-audit --no-fund
-fi
-# Tempo, Loki and the OpenTelemetry Collector for the telemetry test through real backends (and `npm run lgtm`).
-bash scripts/build-lgtm.sh
-
-# kustomize, kubeconform, starlark and offline Kubernetes / Argo Rollouts schemas for the deploy tests.
+next "deploy validators: kustomize, kubeconform, starlark, offline schemas"
 bash deploy/scripts/install-tools.sh || say "deploy tools failed to install: the deploy validation tests will fail"
 
-# A Docker engine for the image test (deploy/tests/images.e2e.test.ts): only under CI or when asked with
-# TRACEMART_IMAGES=1, since it may install Debian's docker.io and start dockerd. Without one the test is skipped.
+next "Docker engine (CI or TRACEMART_IMAGES=1 only)"
+# The image test (deploy/tests/images.e2e.test.ts) may install Debian's docker.io and start dockerd, so only under
+# CI or when asked. Without an engine that test is skipped.
 if [ -n "${CI:-}" ] || [ "${TRACEMART_IMAGES:-}" = 1 ]; then
   bash deploy/scripts/docker-engine.sh || say "no Docker engine: the image build-and-run test will be skipped"
+else
+  say "skipped"
 fi
 
 say "tools ready in .tools/bin: $(ls "$BIN" | tr '\n' ' ')"

@@ -49,7 +49,7 @@ export async function start(config: Config, options: { logger?: Logger } = {}): 
   if (config.RATE_LIMIT_PER_SECOND > 0) {
     app.use('/api', rateLimit({ ratePerSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST, jwtSecret: config.JWT_SECRET }));
   }
-  app.use('/api', apiRoutes({ upstreams, jwtSecret: config.JWT_SECRET, payment, deadlineMs: config.REQUEST_DEADLINE_MS, staleEntries: config.STALE_CACHE_ENTRIES }));
+  app.use('/api', apiRoutes({ upstreams, jwtSecret: config.JWT_SECRET, payment, deadlineMs: config.REQUEST_DEADLINE_MS, staleEntries: config.STALE_CACHE_ENTRIES, logger }));
   finishApp(app, logger);
   const server = await listen(app, config.PORT, config.HOST);
   for (const upstream of Object.values(upstreams)) upstream.startProbing();

@@ -35,10 +35,11 @@ interface Rule {
 const ADMIN = { 'x-admin-token': 'dev-admin-token' };
 const PROCESSES: ProcessName[] = ['gateway', 'user', 'catalog', 'order', 'inventory', 'payment', 'notification'];
 /**
- * Produced by Tempo's metrics-generator from spans (remote-written to Prometheus); this stack runs no Tempo,
- * so these panels are checked with a real Tempo in tests/telemetry/lgtm.e2e.test.ts instead.
+ * Made from spans, not scraped: span metrics by the Collector's spanmetrics connector, the service graph by
+ * Tempo's metrics-generator (both remote-written to Prometheus). This stack exports no spans, so the span-metric
+ * panels are checked through a real Collector in tests/telemetry/backends.e2e.test.ts instead.
  */
-const TEMPO_GENERATED = /\btraces_(service_graph|spanmetrics)_/;
+const SPAN_DERIVED = /\btraces_(service_graph|spanmetrics)_/;
 
 let stack: Stack;
 let dataDir: string;
@@ -259,9 +260,9 @@ describe('every dashboard, recording rule and alert expression', () => {
     const { SERVICES } = await import('../../observability/dashboards/src/shared.js');
     const listed = listPromQLExpressions();
     expect(listed.length).toBeGreaterThan(40);
-    const tempo = listed.filter((q) => TEMPO_GENERATED.test(q.expr));
-    // Exactly the panels built on Tempo's span metrics; anything else must have data here.
-    expect(tempo.map((q) => `${q.dashboardUid} / ${q.source}`)).toEqual([
+    const spanDerived = listed.filter((q) => SPAN_DERIVED.test(q.expr));
+    // Exactly the panels built on span-derived metrics; anything else must have data here.
+    expect(spanDerived.map((q) => `${q.dashboardUid} / ${q.source}`)).toEqual([
       'tracemart-overview / Service graph edges',
       'tracemart-overview / Service graph edges',
       'tracemart-service / Span rate by name',
@@ -269,7 +270,7 @@ describe('every dashboard, recording rule and alert expression', () => {
     ]);
     // `$service` panels are one dashboard per service: each expression must have data for some service.
     const queries = listed
-      .filter((q) => !TEMPO_GENERATED.test(q.expr))
+      .filter((q) => !SPAN_DERIVED.test(q.expr))
       .map((q) => ({
         label: `${q.dashboardUid} / ${q.source} / ${q.refId}`,
         alternatives: q.expr.includes('$service')

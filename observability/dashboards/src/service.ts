@@ -179,28 +179,28 @@ export function serviceDashboard(): Dashboard {
           series: [{ expr: 'max by (role, instance) (tracemart_leader_status{job="$service"})', legend: '{{role}}' }],
         }),
       )
-      .withRow(row('Spans (Tempo metrics-generator)'))
+      .withRow(row("Spans (the Collector's spanmetrics connector)"))
       .withPanel(
         timeSeries({
           title: 'Span rate by name',
           unit: 'ops',
           width: 12,
           series: [
-            { expr: 'sum by (span_name) (rate(traces_spanmetrics_calls_total{service="$service"}[$__rate_interval]))', legend: '{{span_name}}' },
+            { expr: 'sum by (span_name) (rate(traces_spanmetrics_calls_total{service_name="$service"}[$__rate_interval]))', legend: '{{span_name}}' },
           ],
         }),
       )
       .withPanel(
         timeSeries({
           title: 'Span p95 by name',
-          description: "From Tempo's span metrics; each exemplar point opens the trace it came from.",
+          description: "From the Collector's span metrics; each exemplar point opens the trace it came from.",
           unit: 's',
           width: 12,
           exemplars: true,
           series: [
             {
               expr:
-                'histogram_quantile(0.95, sum by (span_name, le) (rate(traces_spanmetrics_latency_bucket{service="$service"}[$__rate_interval])))',
+                'histogram_quantile(0.95, sum by (span_name, le) (rate(traces_spanmetrics_duration_seconds_bucket{service_name="$service"}[$__rate_interval])))',
               legend: '{{span_name}}',
             },
           ],

@@ -3,5 +3,5 @@ export * from './process';
 export * from './stack';
 export * from './prometheus';
 export * from './otlp-receiver';
-export * from './lgtm';
+export * from './telemetry-backends';
 export * from './containers';
