@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'reports/**', 'bench-results/**', 'load-tests/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'reports/**', 'bench-results/**', 'load-tests/k6-globals.d.ts', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -12,22 +12,22 @@
  *                     max rate, to show where the time of the missed targets goes
  *   D  telemetry on, traces exported over OTLP to a receiver in this process: checkouts at half the max
  *                     rate, each saga's trace broken down (database, processor, hops, code)
- * Everything is loopback traffic from k6 (.tools/bin/k6). Bounded: about 12 minutes.
+ * Everything is loopback traffic from the load harness (@tracemart/loadgen) in this process: autocannon request
+ * streams and open-model checkouts over undici, percentiles from HDR histograms. Bounded: about 12 minutes.
  */
 import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serviceNames, startOtlpReceiver, type ProcessName } from '@tracemart/stack';
 import { summarizeCpuProfile, type CpuProfile, type ProfileSummary } from './cpu-profile';
-import { count, k6Version, rate, runK6, trend, type K6Summary, type TrendValues } from './k6';
+import { LOADGEN, loadgenVersion, runCheckoutStep, runComparison, runReads, type CheckoutStep, type TrendValues } from './load';
 import { describeMachine, startUsageWindow, type UsageWindow } from './procfs';
 import { diffBuckets, sagaStats, scrapeSagaBuckets, type SagaStats } from './saga-histogram';
 import { sagaTraceStats, type SagaTraceStats } from './saga-traces';
-import { makeUsers, startFreshStack, writeFixture, type BenchStack } from './system';
+import { makeUsers, startFreshStack, stockFixture, type BenchStack } from './system';
 import { renderMarkdown } from './report';
 
 const root = resolve(__dirname, '..', '..');
 const outDir = join(root, 'bench-results');
-const workDir = join(outDir, 'work');
 
 /** BENCH_QUICK=true: every phase cut to a few seconds, to check the harness itself (numbers meaningless). */
 const QUICK = process.env.BENCH_QUICK === 'true';
@@ -60,7 +60,7 @@ export interface StepResult {
   post?: TrendValues | undefined;
   timeToTerminal?: TrendValues | undefined;
   usage: UsageWindow;
-  /** CPU the stack used per accepted checkout (k6 excluded), ms; and the same less the idle CPU of that stack. */
+  /** CPU the stack used per accepted checkout (the load generator excluded), ms; and the same less the idle CPU of that stack. */
   cpuMsPerCheckout: number;
   netCpuMsPerCheckout: number;
 }
@@ -106,21 +106,15 @@ const log = (message: string) => process.stdout.write(`[bench ${new Date().toISO
 
 function stackCpuSeconds(usage: UsageWindow): number {
   return Object.entries(usage.processes)
-    .filter(([name]) => name !== 'k6')
+    .filter(([name]) => name !== LOADGEN)
     .reduce((sum, [, p]) => sum + p.cpuCores * usage.seconds, 0);
 }
 
-async function withUsage<T>(bench: BenchStack, run: (addPid: (pid: number) => void) => Promise<T>): Promise<{ value: T; usage: UsageWindow }> {
-  let k6Pid: number | undefined;
-  const window = startUsageWindow(() => {
-    const pids = bench.pids();
-    if (k6Pid !== undefined) pids.set('k6', k6Pid);
-    return pids;
-  });
+/** Runs `run` in a usage window over the stack's processes and this one (the load generator). */
+async function withUsage<T>(bench: BenchStack, run: () => Promise<T>): Promise<{ value: T; usage: UsageWindow }> {
+  const window = startUsageWindow(() => bench.pids().set(LOADGEN, process.pid));
   try {
-    const value = await run((pid) => {
-      k6Pid = pid;
-    });
+    const value = await run();
     return { value, usage: window.stop() };
   } catch (err) {
     window.stop();
@@ -128,33 +122,21 @@ async function withUsage<T>(bench: BenchStack, run: (addPid: (pid: number) => vo
   }
 }
 
-async function checkoutStep(bench: BenchStack, users: { id: string; token: string }[], ratePerS: number, seconds: number, label: string): Promise<{ summary: K6Summary; usage: UsageWindow }> {
-  const fixture = join(workDir, `fixture-${label}.json`);
-  await writeFixture(fixture, bench.stack.gatewayUrl, users);
-  const { value, usage } = await withUsage(bench, (onStart) =>
-    runK6({
-      root,
-      script: 'checkout.js',
-      env: { BASE_URL: bench.stack.gatewayUrl, FIXTURE: fixture, RATE: String(ratePerS), DURATION: String(seconds), POLL_BUDGET: String(CRITERIA.pollBudgetS) },
-      summaryFile: join(workDir, `summary-${label}.json`),
-      timeoutMs: (seconds + CRITERIA.pollBudgetS + 60) * 1000,
-      onStart,
-    }),
+async function checkoutStep(bench: BenchStack, users: { id: string; token: string }[], ratePerS: number, seconds: number): Promise<{ step: CheckoutStep; usage: UsageWindow }> {
+  const { fixture } = await stockFixture(bench.stack.gatewayUrl, users);
+  const { value, usage } = await withUsage(bench, () =>
+    runCheckoutStep({ baseUrl: bench.stack.gatewayUrl, fixture, ratePerS, durationS: seconds, pollBudgetS: CRITERIA.pollBudgetS }),
   );
-  return { summary: value, usage };
+  return { step: value, usage };
 }
 
-function judge(ratePerS: number, summary: K6Summary, usage: UsageWindow, idle: UsageWindow): StepResult {
-  const posted = trend(summary, 'http_req_duration{name:POST /api/orders}')?.count ?? 0;
-  const accepted = count(summary, 'bench_outcomes{outcome:accepted}');
-  const dropped = count(summary, 'dropped_iterations');
-  const completed = rate(summary, 'bench_completed');
-  const post = trend(summary, 'http_req_duration{name:POST /api/orders}');
+function judge(ratePerS: number, step: CheckoutStep, usage: UsageWindow, idle: UsageWindow): StepResult {
+  const { posted, accepted, dropped, completed, post } = step;
   const offered = ratePerS * STEP_SECONDS;
   const failures: string[] = [];
   const acceptedShare = posted > 0 ? accepted / posted : 0;
   if (acceptedShare < CRITERIA.acceptedMin) failures.push(`${(acceptedShare * 100).toFixed(1)}% of POSTs accepted`);
-  if (dropped > CRITERIA.droppedMax * offered) failures.push(`${dropped} iterations dropped (k6 ran out of VUs: responses too slow)`);
+  if (dropped > CRITERIA.droppedMax * offered) failures.push(`${dropped} arrivals dropped (every VU busy: responses too slow)`);
   const completedRate = completed?.rate ?? 0;
   if (completedRate < CRITERIA.completedMin) failures.push(`${(completedRate * 100).toFixed(1)}% of sagas terminal within ${CRITERIA.pollBudgetS}s`);
   if (!post || post['p(95)'] > CRITERIA.postP95MaxMs) failures.push(`POST p95 ${post ? post['p(95)'].toFixed(0) : '?'} ms > ${CRITERIA.postP95MaxMs} ms`);
@@ -167,7 +149,7 @@ function judge(ratePerS: number, summary: K6Summary, usage: UsageWindow, idle: U
     dropped,
     completedRate,
     post,
-    timeToTerminal: trend(summary, 'bench_time_to_terminal'),
+    timeToTerminal: step.timeToTerminal,
     usage,
     cpuMsPerCheckout: accepted > 0 ? (stackCpuSeconds(usage) / accepted) * 1000 : NaN,
     netCpuMsPerCheckout: accepted > 0 ? ((stackCpuSeconds(usage) - (stackCpuSeconds(idle) / idle.seconds) * usage.seconds) / accepted) * 1000 : NaN,
@@ -180,14 +162,13 @@ async function searchMaxRate(bench: BenchStack, users: { id: string; token: stri
   let fail: StepResult | undefined;
   let stoppedBy = 'ramp limit';
   const tryRate = async (ratePerS: number): Promise<StepResult | undefined> => {
-    const fixture = join(workDir, `stock-${label}.json`);
-    const units = await writeFixture(fixture, bench.stack.gatewayUrl, users);
+    const { units } = await stockFixture(bench.stack.gatewayUrl, users);
     if (ratePerS * STEP_SECONDS > 0.8 * units) {
       stoppedBy = `stock: ${units} units left, a ${ratePerS}/s step needs ${Math.ceil(ratePerS * STEP_SECONDS)}`;
       return undefined;
     }
-    const { summary, usage } = await checkoutStep(bench, users, ratePerS, STEP_SECONDS, `${label}-${ratePerS}`);
-    const step = judge(ratePerS, summary, usage, idle);
+    const { step: measured, usage } = await checkoutStep(bench, users, ratePerS, STEP_SECONDS);
+    const step = judge(ratePerS, measured, usage, idle);
     steps.push(step);
     log(`${label} ${ratePerS}/s: ${step.sustainable ? 'sustained' : `not sustained (${step.failures.join('; ')})`}; POST p50 ${step.post?.med.toFixed(1)} ms p95 ${step.post?.['p(95)'].toFixed(1)} ms; ${step.netCpuMsPerCheckout.toFixed(0)} CPU ms/checkout above idle`);
     // Let a failed step's backlog drain before the next one.
@@ -272,10 +253,10 @@ async function idleUsage(bench: BenchStack): Promise<UsageWindow> {
 
 async function main(): Promise<void> {
   const began = Date.now();
-  mkdirSync(workDir, { recursive: true });
+  mkdirSync(outDir, { recursive: true });
   const stamp = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}${QUICK ? '-quick' : ''}`;
-  const machine = describeMachine(k6Version(root));
-  log(`machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.k6}`);
+  const machine = describeMachine(loadgenVersion());
+  log(`machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, node ${machine.node}; load: ${machine.loadgen}`);
   const notes: string[] = QUICK ? ['BENCH_QUICK=true: phases cut to seconds to check the harness; the numbers mean nothing'] : [];
 
   log('stack A (telemetry on): cold start');
@@ -320,21 +301,20 @@ async function main(): Promise<void> {
   try {
     log(`ready in ${c.coldStartMs} ms`);
     const users = await makeUsers(c.stack.gatewayUrl, USERS);
-    const fixture = join(workDir, 'fixture-c.json');
-    await writeFixture(fixture, c.stack.gatewayUrl, users);
+    const { fixture } = await stockFixture(c.stack.gatewayUrl, users);
 
     const maxRate = searchOn.max?.rate;
     if (maxRate !== undefined) {
       const half = halfRate(maxRate);
       log(`saga time at half the max rate: ${half}/s for ${SAGA_SECONDS} s`);
       const before = await scrapeSagaBuckets(c.stack.urls.order);
-      const step = await checkoutStep(c, users, half, SAGA_SECONDS, 'saga');
+      const step = await checkoutStep(c, users, half, SAGA_SECONDS);
       const after = await scrapeSagaBuckets(c.stack.urls.order);
       results.saga = {
         rate: half,
         histogram: sagaStats(diffBuckets(after, before)),
-        clientTimeToTerminal: trend(step.summary, 'bench_time_to_terminal'),
-        completedRate: rate(step.summary, 'bench_completed')?.rate ?? 0,
+        clientTimeToTerminal: step.step.timeToTerminal,
+        completedRate: step.step.completed?.rate ?? 0,
         usage: step.usage,
       };
     } else notes.push('no sustainable checkout rate found with telemetry on, so no saga measurement at half of it');
@@ -342,36 +322,16 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 10_000));
 
     log(`gateway overhead: GET /api/products?limit=20 vs catalog GET /products?limit=20 (10/s each, ${COMPARE_SECONDS} s)`);
-    const getCompare = await runK6({
-      root,
-      script: 'compare.js',
-      env: { MODE: 'get', BASE_URL: c.stack.gatewayUrl, DIRECT_URL: c.stack.urls.catalog, FIXTURE: fixture, RATE: '10', DURATION: String(COMPARE_SECONDS) },
-      summaryFile: join(workDir, 'summary-compare-get.json'),
-      timeoutMs: 90_000,
-    });
-    results.gatewayGet = { gateway: trend(getCompare, 'http_req_duration{target:gateway}'), direct: trend(getCompare, 'http_req_duration{target:direct}') };
+    const getCompare = await runComparison({ mode: 'get', gatewayUrl: c.stack.gatewayUrl, directUrl: c.stack.urls.catalog, fixture, ratePerS: 10, durationS: COMPARE_SECONDS });
+    results.gatewayGet = { gateway: getCompare.gateway, direct: getCompare.direct };
 
     log(`gateway overhead: GET /api/orders (JWT) vs order GET /orders with x-user-id (10/s each, ${COMPARE_SECONDS} s)`);
-    const ordersCompare = await runK6({
-      root,
-      script: 'compare.js',
-      env: { MODE: 'orders', BASE_URL: c.stack.gatewayUrl, DIRECT_URL: c.stack.urls.order, FIXTURE: fixture, RATE: '10', DURATION: String(COMPARE_SECONDS) },
-      summaryFile: join(workDir, 'summary-compare-orders.json'),
-      timeoutMs: 90_000,
-    });
-    results.gatewayOrders = { gateway: trend(ordersCompare, 'http_req_duration{target:gateway}'), direct: trend(ordersCompare, 'http_req_duration{target:direct}') };
+    const ordersCompare = await runComparison({ mode: 'orders', gatewayUrl: c.stack.gatewayUrl, directUrl: c.stack.urls.order, fixture, ratePerS: 10, durationS: COMPARE_SECONDS });
+    results.gatewayOrders = { gateway: ordersCompare.gateway, direct: ordersCompare.direct };
 
     log(`catalog read throughput through the gateway (8 closed-loop clients, ${READS_SECONDS} s)`);
-    const reads = await withUsage(c, (onStart) =>
-      runK6({ root, script: 'reads.js', env: { BASE_URL: c.stack.gatewayUrl, FIXTURE: fixture, VUS: '8', DURATION: String(READS_SECONDS) }, summaryFile: join(workDir, 'summary-reads.json'), timeoutMs: 90_000, onStart }),
-    );
-    const readCount = count(reads.value, 'http_reqs');
-    results.reads = {
-      rps: readCount / (reads.value.state.testRunDurationMs / 1000),
-      failed: rate(reads.value, 'http_req_failed')?.rate ?? 0,
-      latency: trend(reads.value, 'http_req_duration'),
-      usage: reads.usage,
-    };
+    const reads = await withUsage(c, () => runReads({ baseUrl: c.stack.gatewayUrl, fixture, connections: 8, durationS: READS_SECONDS }));
+    results.reads = { rps: reads.value.rps, failed: reads.value.failed, latency: reads.value.latency, usage: reads.usage };
 
     // Profiles come last and untimed: the sampling profiler costs a little CPU, so no measured figure above
     // was taken while one ran.
@@ -380,13 +340,7 @@ async function main(): Promise<void> {
     log(`CPU profile: gateway during GET /api/products at 10/s (${PROFILE_SECONDS} s)`);
     const compareSeconds = PROFILE_SECONDS + 6;
     const gatewayRun = await profileDuring(c, ['gateway'], 'gateway-get', () =>
-      runK6({
-        root,
-        script: 'compare.js',
-        env: { MODE: 'get', BASE_URL: c.stack.gatewayUrl, DIRECT_URL: c.stack.urls.catalog, FIXTURE: fixture, RATE: '10', DURATION: String(compareSeconds) },
-        summaryFile: join(workDir, 'summary-profile-get.json'),
-        timeoutMs: 90_000,
-      }),
+      runComparison({ mode: 'get', gatewayUrl: c.stack.gatewayUrl, directUrl: c.stack.urls.catalog, fixture, ratePerS: 10, durationS: compareSeconds }),
     );
     const gatewaySummary = gatewayRun.summaries.gateway;
     // The comparison sends 10/s to the gateway (and 10/s straight to catalog).
@@ -395,7 +349,7 @@ async function main(): Promise<void> {
     if (maxRate !== undefined) {
       const half = halfRate(maxRate);
       log(`CPU profiles: every Node process during checkouts at ${half}/s (${PROFILE_SECONDS} s)`);
-      const checkoutRun = await profileDuring(c, ['gateway', ...serviceNames], 'checkout', () => checkoutStep(c, users, half, PROFILE_SECONDS + 6, 'profile'));
+      const checkoutRun = await profileDuring(c, ['gateway', ...serviceNames], 'checkout', () => checkoutStep(c, users, half, PROFILE_SECONDS + 6));
       profiles.checkout = {
         rate: half,
         // Accepted while the profiles recorded: the step's rate over the profiled seconds.
@@ -419,7 +373,7 @@ async function main(): Promise<void> {
       const half = halfRate(maxRateOn);
       log(`saga traces: checkouts at ${half}/s for ${SAGA_SECONDS} s`);
       const before = await scrapeSagaBuckets(d.stack.urls.order);
-      await checkoutStep(d, users, half, SAGA_SECONDS, 'traces');
+      await checkoutStep(d, users, half, SAGA_SECONDS);
       const after = await scrapeSagaBuckets(d.stack.urls.order);
       // The last batches of spans (200 ms schedule delay).
       await new Promise((r) => setTimeout(r, 3_000));

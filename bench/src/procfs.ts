@@ -50,10 +50,11 @@ export interface Machine {
   memoryGiB: number;
   node: string;
   kernel: string;
-  k6: string;
+  /** The load generator: autocannon, undici and hdr-histogram-js versions. */
+  loadgen: string;
 }
 
-export function describeMachine(k6Version: string): Machine {
+export function describeMachine(loadgen: string): Machine {
   const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
   return {
     cpus: cpus().length,
@@ -61,7 +62,7 @@ export function describeMachine(k6Version: string): Machine {
     memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
     node: process.version,
     kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
-    k6: k6Version,
+    loadgen,
   };
 }
 
@@ -82,7 +83,7 @@ export interface UsageWindow {
 
 /**
  * Samples RSS every second and CPU at the ends of a window for the named pids (the stack's processes,
- * plus k6 while it runs). `foreign` CPU is what other programs on the machine used meanwhile: this box
+ * plus the load generator: the benchmark process itself). `foreign` CPU is what other programs on the machine used meanwhile: this box
  * may be shared, and a benchmark should say how quiet it was.
  */
 export function startUsageWindow(pids: () => Map<string, number>): { stop: () => UsageWindow } {

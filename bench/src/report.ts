@@ -1,4 +1,4 @@
-import type { TrendValues } from './k6';
+import { LOADGEN, type TrendValues } from './load';
 import type { UsageWindow } from './procfs';
 import type { ProfileSummary } from './cpu-profile';
 import { SAGA_CATEGORIES } from './saga-traces';
@@ -16,7 +16,7 @@ const median = (values: number[]) => {
   return sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN;
 };
 
-function totalRss(usage: UsageWindow, key: 'last' | 'max', exclude: string[] = ['k6']): number {
+function totalRss(usage: UsageWindow, key: 'last' | 'max', exclude: string[] = [LOADGEN]): number {
   return Object.entries(usage.processes)
     .filter(([name]) => !exclude.includes(name))
     .reduce((sum, [, p]) => sum + p.rssMiB[key], 0);
@@ -52,8 +52,8 @@ export function renderMarkdown(r: Results): string {
   lines.push(`### Benchmark: \`${r.command}\` (${r.stamp}, ${r.durationS} s)`);
   lines.push('');
   lines.push(
-    `Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB RAM, Linux ${r.machine.kernel}, Node ${r.machine.node}, ${r.machine.k6}; ` +
-      'all traffic on loopback from k6 on the same machine; FerretDB (SQLite) and nats-server local; gateway rate limit off.',
+    `Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB RAM, Linux ${r.machine.kernel}, Node ${r.machine.node}; load: ${r.machine.loadgen}; ` +
+      'all traffic on loopback from the autocannon/harness load generator on the same machine; FerretDB and nats-server local; gateway rate limit off.',
   );
   const loads = [maxOn?.usage, maxOff?.usage].filter((u): u is UsageWindow => u !== undefined);
   if (loads.length > 0) {
@@ -131,11 +131,11 @@ export function renderMarkdown(r: Results): string {
   lines.push('| Process | RSS idle | RSS peak under load | CPU idle | CPU at max rate |');
   lines.push('| --- | --- | --- | --- | --- |');
   const names = Object.keys(r.idle.telemetryOn.processes);
-  for (const name of [...names, ...(loadWindow?.processes.k6 ? ['k6'] : [])]) {
+  for (const name of [...names, ...(loadWindow?.processes[LOADGEN] ? [LOADGEN] : [])]) {
     const idle = r.idle.telemetryOn.processes[name];
     const peakRss = Math.max(0, ...r.searchOn.steps.map((s) => s.usage.processes[name]?.rssMiB.max ?? 0));
     const busy = loadWindow?.processes[name];
-    lines.push(`| ${name}${name === 'k6' ? ' (load generator, not in totals)' : ''} | ${idle ? mib(idle.rssMiB.last) : '—'} | ${mib(peakRss)} | ${idle ? idle.cpuCores.toFixed(2) : '—'} | ${busy ? busy.cpuCores.toFixed(2) : 'n/a'} |`);
+    lines.push(`| ${name}${name === LOADGEN ? ' (autocannon/harness load generator, the benchmark process; not in totals)' : ''} | ${idle ? mib(idle.rssMiB.last) : '—'} | ${mib(peakRss)} | ${idle ? idle.cpuCores.toFixed(2) : '—'} | ${busy ? busy.cpuCores.toFixed(2) : 'n/a'} |`);
   }
   lines.push('');
 

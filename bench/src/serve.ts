@@ -1,6 +1,6 @@
 /**
  * `node --require tsx/cjs bench/src/serve.ts`: a throwaway stack on free ports with a fresh data folder,
- * for running k6 scripts by hand against the real system. Prints the URLs as JSON; Ctrl-C stops it and
+ * for running load by hand against the real system (`BASE_URL=<gatewayUrl> npm run load:ci -- smoke`, or k6). Prints the URLs as JSON; Ctrl-C stops it and
  * removes the data folder.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStack, type Stack } from '@tracemart/stack';
+import type { Fixture } from './load';
 
 export interface BenchStack {
   stack: Stack;
@@ -13,7 +14,7 @@ export interface BenchStack {
 
 /**
  * A fresh system: new temporary data folder (so stock starts full), free ports, Prometheus on as in
- * `npm start`. The gateway's per-client rate limit is off: every k6 request comes from 127.0.0.1, and
+ * `npm start`. The gateway's per-client rate limit is off: every benchmark request comes from 127.0.0.1, and
  * the order service prices orders through the same gateway from the same address, so at benchmark
  * rates the limit (100/s per address) would measure itself rather than the system.
  */
@@ -83,9 +84,8 @@ export async function makeUsers(gatewayUrl: string, size: number): Promise<{ id:
   return users;
 }
 
-/** Writes the k6 fixture (users, products weighted by current stock); returns the units left in stock. */
-export async function writeFixture(file: string, gatewayUrl: string, users: { id: string; token: string }[]): Promise<number> {
+/** The load's fixture (users, products weighted by current stock) and the units left in stock. */
+export async function stockFixture(gatewayUrl: string, users: { id: string; token: string }[]): Promise<{ fixture: Fixture; units: number }> {
   const products = await stockLevels(gatewayUrl);
-  writeFileSync(file, JSON.stringify({ users, products: products.filter((p) => p.weight > 0) }));
-  return products.reduce((sum, p) => sum + p.weight, 0);
+  return { fixture: { users, products: products.filter((p) => p.weight > 0) }, units: products.reduce((sum, p) => sum + p.weight, 0) };
 }

@@ -166,6 +166,7 @@ export interface SpecOf {
   PodDisruptionBudget: { selector: { matchLabels: Record<string, string> } };
   NetworkPolicy: NetworkPolicySpec;
   AnalysisTemplate: { metrics: AnalysisMetric[] };
+  Job: { template: PodTemplate };
 }
 
 export type Kind = keyof SpecOf;

@@ -13,6 +13,8 @@ export const checkoutOutcomes = new Counter('tracemart_checkout_outcomes');
 /** Time from POST /api/orders to a terminal status seen by polling; unit ms. */
 export const checkoutTimeToTerminal = new Trend('tracemart_checkout_time_to_terminal', true);
 
+// Defaults for the suites that do not read scenarios.json (load, stress, spike, soak); smoke and
+// degradation pass the values resolved from its `checkout` section (same variables, same defaults).
 const POLL_TRIES = envInt('CHECKOUT_POLL_TRIES', 20, { min: 1, max: 120 });
 const POLL_INTERVAL_S = envNumber('CHECKOUT_POLL_INTERVAL', 0.5, { min: 0.05, max: 10 });
 
@@ -49,11 +51,11 @@ function classify(order) {
   return 'cancelled';
 }
 
-/** Polls GET /api/orders/:id until the order leaves PENDING, at most POLL_TRIES times. */
-export function pollOrder(id, token, tags = {}) {
+/** Polls GET /api/orders/:id until the order leaves PENDING, at most `tries` times. */
+export function pollOrder(id, token, tags = {}, tries = POLL_TRIES, intervalS = POLL_INTERVAL_S) {
   let order = null;
-  for (let attempt = 0; attempt < POLL_TRIES; attempt += 1) {
-    sleep(POLL_INTERVAL_S);
+  for (let attempt = 0; attempt < tries; attempt += 1) {
+    sleep(intervalS);
     const res = get(`/api/orders/${encodeURIComponent(id)}`, {
       name: 'GET /api/orders/:id',
       kind: 'order-read',
@@ -72,11 +74,18 @@ export function pollOrder(id, token, tags = {}) {
 /**
  * Places an order and follows it to a terminal status.
  * @param {{ token: string, refresh?: () => string|null }} session
- * @param {object} opts { items, paymentToken, tags, idempotencyKey, expected, recordSuccess }
- * @returns {{ outcome: string, res: object, order: object|null }}
+ * @param {object} opts { items, paymentToken, tags, idempotencyKey, expected, recordSuccess, pollTries, pollIntervalS }
+ * @returns {{ outcome: string, res: object, order: object|null, id: string|null }} `id`: the order id from the 202, else null
  */
 export function checkout(session, opts) {
-  const { items, paymentToken = 'tok_visa', tags = {}, recordSuccess = true } = opts;
+  const {
+    items,
+    paymentToken = 'tok_visa',
+    tags = {},
+    recordSuccess = true,
+    pollTries = POLL_TRIES,
+    pollIntervalS = POLL_INTERVAL_S,
+  } = opts;
   const idempotencyKey = opts.idempotencyKey || crypto.randomUUID();
   const send = () =>
     post(
@@ -107,7 +116,7 @@ export function checkout(session, opts) {
   let outcome;
   let order = null;
   if (res.status === 202 && accepted && accepted.id) {
-    order = pollOrder(accepted.id, session.token, tags);
+    order = pollOrder(accepted.id, session.token, tags, pollTries, pollIntervalS);
     outcome = classify(order);
     if (outcome !== 'timeout') checkoutTimeToTerminal.add(Date.now() - started, tags);
   } else {
@@ -119,5 +128,5 @@ export function checkout(session, opts) {
   }
   checkoutOutcomes.add(1, { ...tags, outcome });
   if (recordSuccess) checkoutSuccess.add(outcome === 'confirmed' || outcome === 'out_of_stock', tags);
-  return { outcome, res, order, id: accepted && accepted.id };
+  return { outcome, res, order, id: accepted && accepted.id ? accepted.id : null };
 }

@@ -2,6 +2,7 @@
 // variable's name, before any traffic is sent.
 
 const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+const IN_CLUSTER_GATEWAY = 'gateway';
 
 function env(name, fallback) {
   const value = __ENV[name];
@@ -13,9 +14,10 @@ function parseBaseUrl(raw) {
   if (!match) {
     throw new Error(`BASE_URL must look like http://127.0.0.1:8080 (no path), got "${raw}"`);
   }
-  // Load traffic may only ever hit this machine: the workplace flags anything else.
-  if (!LOOPBACK_HOST.test(match[2])) {
-    throw new Error(`BASE_URL must point at a loopback address (127.0.0.0/8, localhost, [::1]), got "${raw}"`);
+  // Load traffic may only hit this machine, or tracemart's own gateway Service from inside its cluster
+  // (the k6 Job of deploy/k8s/load): never another address.
+  if (!LOOPBACK_HOST.test(match[2]) && match[2] !== IN_CLUSTER_GATEWAY) {
+    throw new Error(`BASE_URL must point at a loopback address (127.0.0.0/8, localhost, [::1]) or, inside the cluster, at http://${IN_CLUSTER_GATEWAY}:8080; got "${raw}"`);
   }
   return raw.replace(/\/$/, '');
 }
@@ -67,6 +69,48 @@ export function envSeconds(name, fallback) {
 
 export function duration(seconds) {
   return `${Math.round(seconds * 1000)}ms`;
+}
+
+/**
+ * A setting from scenarios.json, `{ env, default, min?, max?, integer? }`: the value of the
+ * environment variable `env` when set (checked against the bounds), else `default`.
+ */
+export function setting(spec) {
+  const bounds = {
+    min: typeof spec.min === 'number' ? spec.min : 0,
+    max: typeof spec.max === 'number' ? spec.max : Number.MAX_SAFE_INTEGER,
+  };
+  return spec.integer ? envInt(spec.env, spec.default, bounds) : envNumber(spec.env, spec.default, bounds);
+}
+
+/**
+ * Every setting of a scenarios.json `settings` object, resolved: `{ name: value }`.
+ * @returns {{ [name: string]: number }}
+ */
+export function settings(specs) {
+  /** @type {{ [name: string]: number }} */
+  const values = {};
+  for (const name of Object.keys(specs)) values[name] = setting(specs[name]);
+  return values;
+}
+
+/**
+ * A k6 `thresholds` object from a scenarios.json threshold table, with every `${name}` replaced by
+ * `values[name]`; an unknown name fails at init.
+ * @param {{ [metric: string]: string[] }} table
+ * @param {{ [name: string]: number }} values
+ */
+export function thresholdsFrom(table, values) {
+  const out = {};
+  for (const metric of Object.keys(table)) {
+    out[metric] = table[metric].map((expr) =>
+      expr.replace(/\$\{(\w+)\}/g, (_, name) => {
+        if (!(name in values)) throw new Error(`scenarios.json: threshold "${metric}: ${expr}" names unknown setting "${name}"`);
+        return String(values[name]);
+      }),
+    );
+  }
+  return out;
 }
 
 /** Trend stats kept in summaries; p(99) is needed by the degradation thresholds' report. */

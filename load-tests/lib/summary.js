@@ -59,6 +59,8 @@ export function textSummary(suite, data, extraLines = []) {
 
 /**
  * A handleSummary for `suite`. `extra(data)` may return more text lines (e.g. phase comparisons).
+ * @param {string} suite
+ * @param {(data: object) => string[]} [extra]
  */
 export function summaryHandler(suite, extra = () => []) {
   return function handleSummary(data) {

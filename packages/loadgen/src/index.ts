@@ -1,0 +1,11 @@
+export * from './metrics';
+export * from './thresholds';
+export * from './scenario-file';
+export * from './http';
+export * from './executors';
+export * from './stream';
+export * from './report';
+export * as shop from './shop';
+export { runSmoke } from './scenarios/smoke';
+export { runDegradation, CATALOG_REQUESTS_PER_ITERATION } from './scenarios/degradation';
+export type { ScenarioOptions, ScenarioRun } from './scenarios/common';
