@@ -1,9 +1,10 @@
 /**
  * `npm start`: runs the whole system locally on embedded defaults, no Docker.
- * Starts nats-server (JetStream) and FerretDB (SQLite) with data in .data/, then every service and the
- * gateway; prints the URLs; Ctrl-C stops everything gracefully. MONGODB_URL / NATS_URL use existing
- * servers instead.
+ * Starts nats-server (JetStream) and FerretDB on a private PostgreSQL cluster with data in .data/, then every
+ * service and the gateway; prints the URLs; Ctrl-C stops everything gracefully (PostgreSQL last).
+ * MONGODB_URL / NATS_URL use existing servers instead (no FerretDB, no PostgreSQL with MONGODB_URL).
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startStack, writeStackFile } from '@tracemart/stack';
 
@@ -39,6 +40,11 @@ async function main(): Promise<void> {
     `  API gateway     ${stack.gatewayUrl}/api/products`,
     `  NATS            ${stack.natsUrl}`,
     `  MongoDB (wire)  ${stack.mongoUrl}`,
+    ...(stack.postgresUrl ? [`  PostgreSQL      ${stack.postgresUrl} (FerretDB's storage, in ${join(dataDir, 'postgres')})`] : []),
+    // FerretDB used its SQLite backend before it moved to PostgreSQL; it does not read those files any more.
+    ...(stack.postgresUrl && existsSync(join(dataDir, 'ferretdb', 'sqlite'))
+      ? [`  note: ${join(dataDir, 'ferretdb', 'sqlite')} holds data of the earlier SQLite backend, which is no longer read; \`npm run reset\` removes it`]
+      : []),
     ...(stack.prometheusUrl ? [`  Prometheus      ${stack.prometheusUrl}/targets`] : []),
     ...Object.entries(stack.urls).map(([name, url]) => `  ${name.padEnd(15)} ${url}/metrics`),
     `  logs            ${join(dataDir, 'logs')}`,
@@ -58,6 +64,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // A closed terminal: stop in order too, or nats-server and FerretDB would be left running.
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
 }
 
 main().catch((err: unknown) => {

@@ -23,7 +23,7 @@ import { LOADGEN, loadgenVersion, runCheckoutStep, runComparison, runReads, type
 import { describeMachine, startUsageWindow, type UsageWindow } from './procfs';
 import { diffBuckets, sagaStats, scrapeSagaBuckets, type SagaStats } from './saga-histogram';
 import { sagaTraceStats, type SagaTraceStats } from './saga-traces';
-import { makeUsers, startFreshStack, stockFixture, type BenchStack } from './system';
+import { PROCESS_TREES, makeUsers, startFreshStack, stockFixture, type BenchStack } from './system';
 import { renderMarkdown } from './report';
 
 const root = resolve(__dirname, '..', '..');
@@ -112,7 +112,7 @@ function stackCpuSeconds(usage: UsageWindow): number {
 
 /** Runs `run` in a usage window over the stack's processes and this one (the load generator). */
 async function withUsage<T>(bench: BenchStack, run: () => Promise<T>): Promise<{ value: T; usage: UsageWindow }> {
-  const window = startUsageWindow(() => bench.pids().set(LOADGEN, process.pid));
+  const window = startUsageWindow(() => bench.pids().set(LOADGEN, process.pid), { trees: PROCESS_TREES });
   try {
     const value = await run();
     return { value, usage: window.stop() };
@@ -246,7 +246,7 @@ async function profileDuring<T>(bench: BenchStack, names: readonly ProcessName[]
 async function idleUsage(bench: BenchStack): Promise<UsageWindow> {
   // Let start-up work (seeding, JIT, first scrapes) settle before calling it idle.
   await new Promise((r) => setTimeout(r, 5_000));
-  const window = startUsageWindow(bench.pids);
+  const window = startUsageWindow(bench.pids, { trees: PROCESS_TREES });
   await new Promise((r) => setTimeout(r, QUICK ? 2_000 : 10_000));
   return window.stop();
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 
@@ -31,6 +31,63 @@ export function cpuSeconds(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The fields of /proc/<pid>/stat after the command name (which may itself hold spaces and parentheses). */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** `pid` and every live descendant of it. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const parent = Number(statFields(Number(entry))?.[1]);
+    if (Number.isFinite(parent)) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const tree: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const next = queue.shift() as number;
+    tree.push(next);
+    queue.push(...(children.get(next) ?? []));
+  }
+  return tree;
+}
+
+/**
+ * CPU seconds of a process together with its descendants: each live member's own time plus that of its children
+ * already reaped (cutime/cstime). PostgreSQL does its work in one backend process per connection, not in the
+ * postmaster.
+ */
+export function treeCpuSeconds(pid: number): number | undefined {
+  if (!statFields(pid)) return undefined;
+  let total = 0;
+  for (const member of processTree(pid)) {
+    const fields = statFields(member);
+    if (fields) total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS;
+  }
+  return total;
+}
+
+/** Proportional set size of a process tree in MiB: shared memory (PostgreSQL's shared buffers) is counted once. */
+export function treePssMiB(pid: number): number | undefined {
+  let total = 0;
+  for (const member of processTree(pid)) {
+    try {
+      const match = /^Pss:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${member}/smaps_rollup`, 'utf8'));
+      total += match?.[1] ? Number(match[1]) / 1024 : (rssMiB(member) ?? 0);
+    } catch {
+      if (member === pid) return undefined;
+    }
+  }
+  return total;
 }
 
 /** Busy CPU seconds of the whole machine (all cores) from /proc/stat. */
@@ -83,10 +140,12 @@ export interface UsageWindow {
 
 /**
  * Samples RSS every second and CPU at the ends of a window for the named pids (the stack's processes,
- * plus the load generator: the benchmark process itself). `foreign` CPU is what other programs on the machine used meanwhile: this box
+ * plus the load generator: the benchmark process itself). Names in `trees` count their whole process tree
+ * (CPU of live and reaped descendants, memory as PSS). `foreign` CPU is what other programs on the machine used meanwhile: this box
  * may be shared, and a benchmark should say how quiet it was.
  */
-export function startUsageWindow(pids: () => Map<string, number>): { stop: () => UsageWindow } {
+export function startUsageWindow(pids: () => Map<string, number>, options: { trees?: readonly string[] } = {}): { stop: () => UsageWindow } {
+  const trees = new Set(options.trees ?? []);
   const startedAt = Date.now();
   const machineStart = machineBusySeconds();
   const cpuStart = new Map<string, number>();
@@ -94,12 +153,13 @@ export function startUsageWindow(pids: () => Map<string, number>): { stop: () =>
   const rss = new Map<string, { last: number; max: number }>();
   const sample = () => {
     for (const [name, pid] of pids()) {
-      const cpu = cpuSeconds(pid);
+      const tree = trees.has(name);
+      const cpu = tree ? treeCpuSeconds(pid) : cpuSeconds(pid);
       if (cpu !== undefined) {
         if (!cpuStart.has(name)) cpuStart.set(name, cpu);
         cpuLast.set(name, cpu);
       }
-      const mem = rssMiB(pid);
+      const mem = tree ? treePssMiB(pid) : rssMiB(pid);
       if (mem !== undefined) {
         const seen = rss.get(name);
         rss.set(name, { last: mem, max: Math.max(mem, seen?.max ?? 0) });

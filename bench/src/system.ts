@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { startStack, type Stack } from '@tracemart/stack';
 import type { Fixture } from './load';
 
+/** Processes whose work happens in their children: PostgreSQL runs one backend process per connection. */
+export const PROCESS_TREES = ['postgres'] as const;
+
 export interface BenchStack {
   stack: Stack;
   /** startStack to every process ready (services, gateway and Prometheus), ms. */

@@ -218,6 +218,25 @@ describe('bad input is refused with a clear 4xx and changes nothing', () => {
     expect((await api.post('/api/users/login', { email: { $ne: null }, password: { $ne: null } })).status).toBe(400);
   });
 
+  it('when a string, query parameter or path holds a NUL or another control character, then 400 before any database sees it', async () => {
+    const email = `nul-${Date.now()}@example.com`;
+    const attempts = [
+      await api.post('/api/users/register', { email, password: 'long enough', name: 'N\u0000L' }),
+      await api.post('/api/users/register', { email, password: 'long enough', name: 'bell\u0007' }),
+      await api.get('/api/products?category=%00electronics'),
+      await api.get('/api/products/%00'),
+      await api.get('/api/inventory/%1Bstock'),
+      await alice.client.post('/api/orders', { items: [{ productId: 'a\u0000b', quantity: 1 }], paymentToken: 'tok_visa' }),
+      await alice.client.get('/api/orders/%00'),
+    ];
+    for (const answer of attempts) {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+      expect(answer.body).toMatchObject({ error: { code: 'REQUEST.CONTROL_CHARACTER' } });
+    }
+    // Nothing was written: the address is still free.
+    expect((await api.post('/api/users/register', { email, password: 'long enough', name: 'Plain' })).status).toBe(201);
+  });
+
   it('when the JWT is missing, forged or expired, then 401', async () => {
     const body = { items: [validItem()], paymentToken: 'tok_visa' };
     expect((await api.post('/api/orders', body)).status).toBe(401);

@@ -5,10 +5,16 @@ import { startInfra, type Infra } from '@tracemart/stack';
 
 export const repoRoot = resolve(__dirname, '..', '..');
 
-/** Real nats-server and FerretDB on free ports, with data in a temporary folder removed on stop. */
+/**
+ * Real nats-server and FerretDB (on its own PostgreSQL cluster, copied from a cached template) on free ports,
+ * with data in a temporary folder removed on stop.
+ */
 export async function startTestInfra(): Promise<Infra & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tracemart-test-'));
-  const infra = await startInfra({ root: repoRoot, dataDir, freePorts: true });
+  const infra = await startInfra({ root: repoRoot, dataDir, freePorts: true, ephemeral: true }).catch((err: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   return {
     ...infra,
     dataDir,

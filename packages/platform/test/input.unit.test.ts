@@ -1,12 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AppError, ConfigError, findForbiddenKey, loadConfig, parseInput, toErrorResponse } from '../src';
+import { AppError, ConfigError, findControlCharacter, findForbiddenKey, loadConfig, parseInput, toErrorResponse } from '../src';
 
 describe('request input guard', () => {
   it('when a body carries an operator or dotted key at any depth, then the guard names it', () => {
     expect(findForbiddenKey({ email: { $gt: '' } })).toBe('email.$gt');
     expect(findForbiddenKey({ items: [{ productId: 'a' }, { 'a.b': 1 }] })).toBe('items.1.a.b');
     expect(findForbiddenKey({ name: 'plain $text is fine' })).toBeUndefined();
+  });
+
+  it('when a string or key holds NUL or another control character at any depth, then the guard names where', () => {
+    expect(findControlCharacter({ name: 'N\u0000L' })).toBe('name');
+    expect(findControlCharacter({ items: [{ productId: 'ok' }, { productId: 'esc\u001B' }] })).toBe('items.1.productId');
+    expect(findControlCharacter({ 'k\u0000': 1 })).toBe('k?');
+    expect(findControlCharacter('\u007F')).toBe('(root)');
+    // Tab, line feed and carriage return are text, not control.
+    expect(findControlCharacter({ note: 'two\nlines\tand\r\n', name: 'Zoë 🛒' })).toBeUndefined();
+    expect(() => parseInput(z.object({ name: z.string() }), { name: 'a\u0000' })).toThrow(expect.objectContaining({ code: 'REQUEST.CONTROL_CHARACTER' }));
   });
 
   it('when input does not match the schema, then a 400 lists every problem', () => {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnManaged, type ManagedProcess } from './process';
 import { canConnect, freePort, httpOk, waitUntil } from './ports';
+import { startPostgres } from './postgres';
 import { startPrometheus } from './prometheus';
 
 export const serviceNames = ['user', 'catalog', 'order', 'inventory', 'payment', 'notification'] as const;
@@ -22,19 +23,24 @@ export const defaultPorts: Record<ProcessName, number> = {
 export interface InfraOptions {
   root: string;
   dataDir: string;
-  /** Use these instead of starting nats-server / FerretDB. */
+  /** Use these instead of starting nats-server / FerretDB (and its PostgreSQL). */
   natsUrl?: string | undefined;
   mongoUrl?: string | undefined;
-  /** Fixed ports (4222/27017 are taken by the machine's own servers, so the defaults are 4250/27050). */
+  /** Fixed ports (4222/27017/5432 are taken by the machine's own servers, so the defaults are 4250/27050/5450). */
   natsPort?: number;
   mongoPort?: number;
+  postgresPort?: number;
   freePorts?: boolean;
+  /** The data folder is deleted after stop (tests): skips fsyncing a new PostgreSQL cluster's files (0.2-2 s). */
+  ephemeral?: boolean;
   onLine?: (name: string, line: string) => void;
 }
 
 export interface Infra {
   natsUrl: string;
   mongoUrl: string;
+  /** The PostgreSQL database behind FerretDB, when FerretDB was started. */
+  postgresUrl?: string;
   processes: ManagedProcess[];
   stop: () => Promise<void>;
 }
@@ -48,11 +54,15 @@ export function toolPath(root: string, name: string): string {
   throw new Error(`${name} is not installed: run \`npm run setup\` (scripts/setup.sh)`);
 }
 
-/** Starts nats-server (JetStream) and FerretDB (SQLite backend) unless external URLs are given. */
+/**
+ * Starts nats-server (JetStream) and FerretDB on a private PostgreSQL cluster (`<dataDir>/postgres`, see
+ * postgres.ts) unless external URLs are given. Stopping stops PostgreSQL last, after FerretDB.
+ */
 export async function startInfra(options: InfraOptions): Promise<Infra> {
   const processes: ManagedProcess[] = [];
   const stop = async () => {
-    await Promise.all(processes.map((p) => p.stop()));
+    await Promise.all(processes.filter((p) => p.name !== 'postgres').map((p) => p.stop()));
+    await Promise.all(processes.filter((p) => p.name === 'postgres').map((p) => p.stop()));
   };
   try {
     let natsUrl = options.natsUrl;
@@ -73,20 +83,28 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
       natsUrl = `nats://127.0.0.1:${port}`;
     }
     let mongoUrl = options.mongoUrl;
+    let postgresUrl: string | undefined;
     if (!mongoUrl) {
+      const postgres = await startPostgres({
+        dataDir: options.dataDir,
+        port: options.freePorts ? await freePort() : (options.postgresPort ?? 5450),
+        ...(options.ephemeral ? { ephemeral: true } : {}),
+        logFile: join(options.dataDir, 'logs', 'postgres.log'),
+        ...(options.onLine ? { onLine: options.onLine } : {}),
+      });
+      processes.push(postgres.process);
+      postgresUrl = postgres.url;
       const port = options.freePorts ? await freePort() : (options.mongoPort ?? 27050);
       const debugPort = await freePort();
       const stateDir = join(options.dataDir, 'ferretdb');
-      mkdirSync(join(stateDir, 'sqlite'), { recursive: true });
+      mkdirSync(stateDir, { recursive: true });
       processes.push(
         spawnManaged({
           name: 'ferretdb',
           command: toolPath(options.root, 'ferretdb'),
           args: [
-            '--handler=sqlite',
-            // WAL is FerretDB's default; synchronous=normal is the usual pairing with WAL (no fsync per commit;
-            // an application crash loses nothing, a power cut may lose the last moments).
-            `--sqlite-url=file:${join(stateDir, 'sqlite')}/?_pragma=synchronous(normal)`,
+            '--handler=postgresql',
+            `--postgresql-url=${postgresUrl}`,
             `--state-dir=${stateDir}`,
             `--listen-addr=127.0.0.1:${port}`,
             `--debug-addr=127.0.0.1:${debugPort}`,
@@ -101,7 +119,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
       await waitUntil('FerretDB', () => canConnect(port), 15_000);
       mongoUrl = `mongodb://127.0.0.1:${port}`;
     }
-    return { natsUrl, mongoUrl, processes, stop };
+    return { natsUrl, mongoUrl, ...(postgresUrl ? { postgresUrl } : {}), processes, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -148,6 +166,7 @@ export interface Stack {
   ports: Record<ProcessName, number>;
   natsUrl: string;
   mongoUrl: string;
+  postgresUrl?: string;
   processes: Map<string, ManagedProcess>;
   /** Secret shared by the user service (signs) and the gateway (verifies). */
   jwtSecret: string;
@@ -160,7 +179,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const infra = await startInfra(options);
   const processes = new Map<string, ManagedProcess>(infra.processes.map((p) => [p.name, p]));
   const stopAll = async () => {
-    const apps = [...processes.values()].filter((p) => p.name !== 'nats' && p.name !== 'ferretdb');
+    const apps = [...processes.values()].filter((p) => !infra.processes.includes(p));
     // Services first (they drain NATS and close MongoDB), infrastructure last.
     await Promise.all(apps.map((p) => p.stop()));
     await infra.stop();
@@ -229,6 +248,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ports,
       natsUrl: infra.natsUrl,
       mongoUrl: infra.mongoUrl,
+      ...(infra.postgresUrl ? { postgresUrl: infra.postgresUrl } : {}),
       processes,
       jwtSecret,
       ...(prometheusUrl ? { prometheusUrl } : {}),

@@ -6,7 +6,7 @@ import { faultMiddleware } from '../faults/http';
 import type { FaultInjector } from '../faults/injector';
 import { getTelemetryHandle } from '../telemetry/handle';
 import { currentTraceId } from '../telemetry/tracing';
-import { findForbiddenKey } from './input';
+import { assertSafeInput } from './input';
 
 export interface Readiness {
   /** Readiness is false while starting and from the first moment of shutdown. */
@@ -65,7 +65,7 @@ export function createBaseApp({ logger, readiness, bodyLimit = '64kb', admin, fa
 
   app.use(requestIds());
   app.use(express.json({ limit: bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
-  app.use(rejectOperatorKeys());
+  app.use(rejectUnsafeInput());
   if (admin) app.use('/admin', admin);
   if (faults) app.use(faultMiddleware(faults));
   app.locals.logger = logger;
@@ -84,16 +84,17 @@ function requestIds(): RequestHandler {
   };
 }
 
-function rejectOperatorKeys(): RequestHandler {
+/** Operator keys and control characters in the body, the query or the path are a 400 before any route runs. */
+function rejectUnsafeInput(): RequestHandler {
   return (req, _res, next) => {
-    const inBody = findForbiddenKey(req.body);
-    const inQuery = findForbiddenKey(req.query);
-    const key = inBody ?? inQuery;
-    if (key !== undefined) {
-      next(new AppError('invalid', 'REQUEST.FORBIDDEN_KEY', `request contains a forbidden key: ${key}`));
-      return;
+    try {
+      assertSafeInput(req.body, 'request body');
+      assertSafeInput(req.query, 'query');
+      assertSafeInput(decodeURIComponent(req.path), 'path');
+      next();
+    } catch (err) {
+      next(err instanceof URIError ? new AppError('invalid', 'REQUEST.MALFORMED_PATH', 'the path is not valid percent-encoding') : err);
     }
-    next();
   };
 }
 

@@ -32,8 +32,13 @@ export async function createProductRepository(db: Db) {
   return {
     /** Idempotent: inserts the products that are missing and leaves existing ones alone. */
     async seed(seed: readonly SeedProduct[]): Promise<number> {
+      // Only the missing ones: FerretDB v1.24 on PostgreSQL holds a connection for every statement of an update
+      // command that matches a document until the command ends, and past its pool (50) waits forever.
+      const existing = new Set((await products.find({}, { projection: { _id: 1 } }).toArray()).map((doc) => doc._id));
+      const missing = seed.filter(({ id }) => !existing.has(id));
+      if (missing.length === 0) return 0;
       const result = await products.bulkWrite(
-        seed.map(({ id, name, description, category, priceCents }) => ({
+        missing.map(({ id, name, description, category, priceCents }) => ({
           updateOne: { filter: { _id: id }, update: { $setOnInsert: { name, description, category, priceCents } }, upsert: true },
         })),
         { ordered: false },

@@ -46,8 +46,13 @@ export async function createStockStore(db: Db) {
     stock,
     reservations,
     async seed(seed: readonly SeedProduct[]): Promise<number> {
+      // Only the missing ones: FerretDB v1.24 on PostgreSQL holds a connection for every statement of an update
+      // command that matches a document until the command ends, and past its pool (50) waits forever.
+      const existing = new Set((await stock.find({}, { projection: { _id: 1 } }).toArray()).map((doc) => doc._id));
+      const missing = seed.filter(({ id }) => !existing.has(id));
+      if (missing.length === 0) return 0;
       const result = await stock.bulkWrite(
-        seed.map(({ id, initialStock }) => ({
+        missing.map(({ id, initialStock }) => ({
           updateOne: {
             filter: { _id: id },
             update: { $setOnInsert: { available: initialStock, reserved: 0 } },

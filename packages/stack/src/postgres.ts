@@ -1,0 +1,228 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnManaged, type ManagedProcess } from './process';
+
+/**
+ * FerretDB's storage: a private PostgreSQL cluster in `<dataDir>/postgres/data`, made from Debian's `postgresql`
+ * package and never the machine's own server. It listens on 127.0.0.1 only (no Unix socket) with trust
+ * authentication, like the unauthenticated FerretDB and NATS in front of it, and keeps PostgreSQL's durability
+ * defaults (fsync, synchronous_commit). PostgreSQL refuses to run as root, so under root every PostgreSQL
+ * program runs as the `postgres` system user.
+ */
+export interface PostgresOptions {
+  dataDir: string;
+  port: number;
+  /** The data folder is deleted after stop (tests): a new cluster's files are not fsynced. */
+  ephemeral?: boolean;
+  logFile?: string;
+  onLine?: (name: string, line: string) => void;
+}
+
+export interface Postgres {
+  /** What FerretDB's `--postgresql-url` takes. */
+  url: string;
+  /** `stop()` is a fast shutdown (SIGINT): sessions are ended, a checkpoint is written, nothing is lost. */
+  process: ManagedProcess;
+}
+
+const DATABASE = 'ferretdb';
+/** Bump when the way a cluster is initialised changes, so that a stale cached template is not reused. */
+const TEMPLATE_RECIPE = 'v1';
+
+interface Owner {
+  uid: number;
+  gid: number;
+}
+
+interface Binaries {
+  dir: string;
+  major: string;
+}
+
+/** The newest PostgreSQL under Debian's /usr/lib/postgresql/<major>/bin. */
+function postgresBinaries(): Binaries {
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root)
+    ? readdirSync(root)
+        .filter((name) => /^\d+$/.test(name) && existsSync(join(root, name, 'bin', 'postgres')) && existsSync(join(root, name, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  const major = majors[0];
+  if (!major) throw new Error("PostgreSQL is not installed (no /usr/lib/postgresql/<version>/bin): run `npm run setup` (scripts/setup.sh installs Debian's postgresql package)");
+  return { dir: join(root, major, 'bin'), major };
+}
+
+/** Who runs the cluster: the `postgres` system user under root, else the current user (undefined). */
+function clusterOwner(): Owner | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const entry = spawnSync('getent', ['passwd', 'postgres'], { encoding: 'utf8' }).stdout.split(':');
+  const uid = Number(entry[2]);
+  const gid = Number(entry[3]);
+  if (!entry[2] || !Number.isInteger(uid) || !Number.isInteger(gid)) {
+    throw new Error("PostgreSQL cannot run as root and there is no `postgres` user: run `npm run setup` (Debian's postgresql package creates it)");
+  }
+  return { uid, gid };
+}
+
+const ownerFlags = (owner: Owner) => [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--clear-groups'];
+
+/** The command line that runs `command` as the owner (setpriv switches user and execs `command`). */
+function asOwner(owner: Owner | undefined, command: string, args: string[]): [string, string[]] {
+  if (!owner) return [command, args];
+  return ['setpriv', [...ownerFlags(owner), '--', command, ...args]];
+}
+
+/** Runs a one-off command to completion; rejects naming `what` with the command's last output lines when it fails. */
+function run(what: string, [command, args]: [string, string[]], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code === 0) resolve(output);
+      else reject(new Error(`${what} failed (exit ${code}): ${output.trim().split('\n').slice(-5).join('\n')}`));
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
+/**
+ * An initialised cluster (with FerretDB's database) cached in the temporary folder: copying it takes a fraction
+ * of initdb's time, which matters because every test file starts its own cluster. Built once per PostgreSQL major
+ * version and owner; a half-built one never becomes visible (built aside, then renamed).
+ */
+async function template(bin: Binaries, owner: Owner | undefined): Promise<string> {
+  const uid = owner?.uid ?? process.getuid?.() ?? 0;
+  const path = join(tmpdir(), `tracemart-postgres-${bin.major}-${uid}-${TEMPLATE_RECIPE}`);
+  if (existsSync(path)) {
+    // The temporary folder is shared: use only a template that the cluster's owner made.
+    if (statSync(path).uid !== uid) throw new Error(`${path} is not owned by uid ${uid}: remove it`);
+    if (existsSync(join(path, 'PG_VERSION')) && existsSync(join(path, 'global', 'pg_control'))) return path;
+    rmSync(path, { recursive: true, force: true });
+  }
+  const partial = `${path}.partial-${process.pid}-${randomBytes(3).toString('hex')}`;
+  try {
+    await run('initdb', asOwner(owner, join(bin.dir, 'initdb'), ['-D', partial, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-instructions']));
+    // Single-user mode: no server, no port. It reports a failed statement in its output, not in its exit code.
+    const created = await run(
+      `creating database ${DATABASE}`,
+      asOwner(owner, join(bin.dir, 'postgres'), ['--single', '-D', partial, 'postgres']),
+      `CREATE DATABASE ${DATABASE};\n`,
+    );
+    if (/\b(ERROR|FATAL):/.test(created)) throw new Error(`creating database ${DATABASE} failed: ${created.trim()}`);
+    renameSync(partial, path);
+  } catch (err) {
+    rmSync(partial, { recursive: true, force: true });
+    // Another process finished the same template first.
+    if (existsSync(join(path, 'global', 'pg_control'))) return path;
+    throw err;
+  }
+  return path;
+}
+
+/** Lets the owner reach `dataDir` (e.g. a root-only mkdtemp folder) and checks that it can reach the cluster. */
+function ensureReachable(dataDir: string, clusterDir: string, owner: Owner): void {
+  const st = statSync(dataDir);
+  const canSearch = st.uid === owner.uid ? st.mode & 0o100 : st.gid === owner.gid ? st.mode & 0o010 : st.mode & 0o001;
+  if (!canSearch) {
+    // Search permission for the postgres group only: other users still cannot look inside.
+    chownSync(dataDir, st.uid, owner.gid);
+    chmodSync(dataDir, (st.mode & 0o7777) | 0o010);
+  }
+  const [command, args] = asOwner(owner, 'test', ['-x', clusterDir]);
+  if (spawnSync(command, args).status === 0) return;
+  const blocked: string[] = [];
+  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) if (!(statSync(dir).mode & 0o001)) blocked.unshift(dir);
+  throw new Error(
+    `PostgreSQL runs as the postgres user, which cannot reach ${clusterDir}: let it through the folders above it (${blocked.length > 0 ? `\`chmod o+x ${blocked.join(' ')}\`` : 'search permission'}), move the checkout, or set MONGODB_URL`,
+  );
+}
+
+/** The pid of a postmaster still running on `data` (e.g. left by a run that was killed), if any. */
+function runningPostmaster(data: string): number | undefined {
+  const pidFile = join(data, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    // A stale pid file's pid may belong to another process by now: only a postmaster started on `data` counts.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(data) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** PostgreSQL writes its state into postmaster.pid; `ready` is what `pg_ctl -w` waits for too. */
+function isReady(data: string, pid: number | undefined): boolean {
+  try {
+    const lines = readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n');
+    return lines[0] === String(pid) && lines[7]?.trim() === 'ready';
+  } catch {
+    return false;
+  }
+}
+
+/** Creates the cluster if `<dataDir>/postgres/data` has none, starts it and waits until it accepts connections. */
+export async function startPostgres(options: PostgresOptions): Promise<Postgres> {
+  const bin = postgresBinaries();
+  const owner = clusterOwner();
+  const clusterDir = join(options.dataDir, 'postgres');
+  const data = join(clusterDir, 'data');
+  mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  if (owner) {
+    chownSync(clusterDir, owner.uid, owner.gid);
+    ensureReachable(options.dataDir, clusterDir, owner);
+  }
+  if (existsSync(join(data, 'PG_VERSION'))) {
+    const version = readFileSync(join(data, 'PG_VERSION'), 'utf8').trim();
+    if (version !== bin.major) {
+      throw new Error(`${data} was made by PostgreSQL ${version}, but this machine has PostgreSQL ${bin.major}: \`npm run reset\` wipes it (or pg_upgrade it)`);
+    }
+  } else {
+    const partial = `${data}.partial`;
+    rmSync(partial, { recursive: true, force: true });
+    await run('copying the cluster template', ['cp', ['-a', await template(bin, owner), partial]]);
+    if (!options.ephemeral) await run('initdb --sync-only', asOwner(owner, join(bin.dir, 'initdb'), ['--sync-only', '-D', partial]));
+    renameSync(partial, data);
+  }
+  const leftover = runningPostmaster(data);
+  if (leftover !== undefined) {
+    throw new Error(`a PostgreSQL from an earlier run (pid ${leftover}) still runs on ${data}: stop it with \`kill -INT ${leftover}\`, then start again`);
+  }
+  const server = [
+    join(bin.dir, 'postgres'),
+    ...['-D', data, '-p', String(options.port)],
+    // Loopback TCP only: no Unix socket (its path would be limited to ~100 bytes, or land in /var/run/postgresql).
+    ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // The log keeps start-up, checkpoints, shutdown and fatal errors, but not failed statements: FerretDB answers
+    // those to the services (a unique-key conflict is routine here), and their details hold stored values (emails).
+    ...['-c', 'log_min_messages=log'],
+  ];
+  // setsid and setpriv each exec the next program, so the managed process is the postmaster itself. setsid gives it
+  // its own session: a Ctrl-C in the terminal reaches FerretDB and the services but not PostgreSQL, which stops when
+  // `stop()` asks, after FerretDB. The parent-death signal is a fast shutdown should this process die without
+  // stopping it (killed, crashed), so that no PostgreSQL outlives the stack.
+  const proc = spawnManaged({
+    name: 'postgres',
+    command: 'setsid',
+    args: ['setpriv', ...(owner ? ownerFlags(owner) : []), '--pdeathsig', 'INT', '--', ...server],
+    ...(options.logFile ? { logFile: options.logFile } : {}),
+    ...(options.onLine ? { onLine: options.onLine } : {}),
+  });
+  const managed: ManagedProcess = { ...proc, stop: (signal = 'SIGINT', timeoutMs = 60_000) => proc.stop(signal, timeoutMs) };
+  const deadline = Date.now() + 60_000;
+  while (!isReady(data, proc.child.pid)) {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null || Date.now() > deadline) {
+      await managed.stop();
+      throw new Error(`PostgreSQL did not start on 127.0.0.1:${options.port}: ${proc.lines.slice(-5).join('\n')}`);
+    }
+    await sleep(50);
+  }
+  return { url: `postgres://postgres@127.0.0.1:${options.port}/${DATABASE}`, process: managed };
+}
