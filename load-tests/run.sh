@@ -2,7 +2,7 @@
 # Runs one k6 suite with the HTML dashboard export and the summary files in REPORT_DIR.
 # Usage: load-tests/run.sh <smoke|load|stress|spike|soak|degradation> [extra k6 run args]
 # Exit code: k6's (0 pass, 99 thresholds crossed, 107 script error such as an unreachable BASE_URL).
-# k6 comes from $K6, else `k6` on PATH, else .tools/bin/k6.
+# k6 comes from $K6, else `k6` on PATH.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 suites=$(cd "$ROOT/load-tests" && ls -1 ./*.js | sed 's|^\./||; s|\.js$||' | tr '\n' ' ')
@@ -14,9 +14,7 @@ suite=$1
 shift
 # k6 is not installed by tracemart (it is AGPL-licensed): install it yourself, see load-tests/README.md.
 if [ -z "${K6:-}" ]; then
-  if command -v k6 >/dev/null 2>&1; then K6=$(command -v k6)
-  elif [ -x "$ROOT/.tools/bin/k6" ]; then K6=$ROOT/.tools/bin/k6
-  fi
+  if command -v k6 >/dev/null 2>&1; then K6=$(command -v k6); fi
 fi
 if [ -z "${K6:-}" ] || [ ! -x "$K6" ]; then
   echo "k6 not found${K6:+ at $K6}. Install k6 1.x (Grafana's apt/rpm packages, \`brew install k6\`, or the grafana/k6" >&2

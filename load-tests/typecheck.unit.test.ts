@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,11 +14,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 const loadTests = __dirname;
 const tsc = resolve(loadTests, '..', 'node_modules', 'typescript', 'bin', 'tsc');
 const scratch = mkdtempSync(join(tmpdir(), 'tracemart-k6-typecheck-'));
-const copies: string[] = [];
+// The copies' `./lib/*.js` imports resolve to the real modules, and nothing is written into load-tests/.
+symlinkSync(join(loadTests, 'lib'), join(scratch, 'lib'));
 
 afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
-  for (const copy of copies) rmSync(copy, { force: true });
 });
 
 function typecheck(project: string): { code: number | null; output: string } {
@@ -27,13 +27,11 @@ function typecheck(project: string): { code: number | null; output: string } {
 }
 
 /**
- * Writes `load-tests/<name>` (next to the real scripts, so its `./lib/*.js` imports resolve; the
- * `*.fixture.js` name keeps it out of the real project) and a project in a scratch folder that checks
- * only it, with load-tests/tsconfig.json's settings.
+ * Writes `<scratch>/<name>` (beside a `lib` link to load-tests/lib, so its imports resolve as the real
+ * scripts' do) and a project that checks only it, with load-tests/tsconfig.json's settings.
  */
 function projectWith(name: string, source: string): string {
-  const file = join(loadTests, name);
-  copies.push(file);
+  const file = join(scratch, name);
   writeFileSync(file, source);
   const project = join(scratch, `${basename(name, '.js')}.tsconfig.json`);
   writeFileSync(project, JSON.stringify({ extends: join(loadTests, 'tsconfig.json'), include: [], files: [join(loadTests, 'k6-globals.d.ts'), file] }));

@@ -26,7 +26,7 @@ fresh() {
   return 0
 }
 
-# go_tool NAME PACKAGE: builds a program pinned with `tool` in tools/NAME/go.mod.
+# go_tool NAME PACKAGE OUT: builds PACKAGE, pinned with `tool` in tools/NAME/go.mod, into .tools/bin/OUT.
 go_tool() {
   local name=$1 pkg=$2 out=$3
   if fresh "$BIN/$out" "tools/$name/go.mod" "tools/$name/go.sum"; then return 0; fi
@@ -35,7 +35,8 @@ go_tool() {
   mv "$BIN/$out.tmp" "$BIN/$out"
 }
 
-# CGO off for Jaeger (pure Go); VictoriaLogs links zstd through cgo (gcc is on every machine here).
+# CGO off for Jaeger (pure Go). VictoriaLogs uses cgo for zstd when a C compiler is there, and Go's pure zstd
+# fallback when it is not (CGO_ENABLED then defaults to 0): both work.
 CGO_ENABLED=0 go_tool jaeger github.com/jaegertracing/jaeger/cmd/jaeger jaeger
 go_tool victorialogs github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs victoria-logs
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LOAD_RESTRICTOR, ROOT, kubeconform, ofKind, parseObjects, tool, type K8sObject } from './support';
@@ -31,6 +31,22 @@ describe('the in-cluster k6 Job', () => {
     expect(container?.image).toMatch(/^grafana\/k6:1\.\d+\.\d+$/);
     expect(container?.volumeMounts?.map((m) => m.mountPath)).toEqual(expect.arrayContaining(['/scripts', '/scripts/lib']));
     expect(container?.env?.find((e) => e.name === 'BASE_URL')?.value).toBe('http://gateway:8080');
+  });
+
+  it('when the button script runs it, then every ConfigMap and Secret the Job reads is rendered or created by the script first', () => {
+    const script = readFileSync(join(ROOT, 'deploy/scripts/k6-cluster.sh'), 'utf8');
+    const job = objects.filter(ofKind('Job'))[0];
+    const refs = (job?.spec.template.spec.containers ?? []).flatMap((c) => c.env ?? []).flatMap((e) => [e.valueFrom?.configMapKeyRef?.name, e.valueFrom?.secretKeyRef?.name]);
+    const volumes = (job?.spec.template.spec.volumes ?? []).flatMap((v) => [v.configMap?.name]);
+    const rendered = new Set(objects.map((o) => o.metadata.name));
+    for (const name of [...refs, ...volumes].filter((n): n is string => Boolean(n))) {
+      const created = new RegExp(`create (configmap|secret generic) ${name}\\b`).test(script);
+      expect(rendered.has(name) || created, `${name} is neither rendered nor created by k6-cluster.sh`).toBe(true);
+    }
+    // The suite is chosen through the k6-run ConfigMap, which the kustomization must not hold (applying it would reset it).
+    expect(rendered.has('k6-run')).toBe(false);
+    expect(script.indexOf('create configmap k6-run')).toBeGreaterThan(0);
+    expect(script.indexOf('create configmap k6-run')).toBeLessThan(script.indexOf('"$KUSTOMIZE" build'));
   });
 
   it('when its network policy is read, then the k6 pod may reach only the gateway on 8080', () => {

@@ -14,10 +14,11 @@ function parseBaseUrl(raw) {
   if (!match) {
     throw new Error(`BASE_URL must look like http://127.0.0.1:8080 (no path), got "${raw}"`);
   }
-  // Load traffic may only hit this machine, or tracemart's own gateway Service from inside its cluster
-  // (the k6 Job of deploy/k8s/load): never another address.
-  if (!LOOPBACK_HOST.test(match[2]) && match[2] !== IN_CLUSTER_GATEWAY) {
-    throw new Error(`BASE_URL must point at a loopback address (127.0.0.0/8, localhost, [::1]) or, inside the cluster, at http://${IN_CLUSTER_GATEWAY}:8080; got "${raw}"`);
+  // Load traffic may only hit this machine, or tracemart's own gateway Service from inside a Kubernetes pod
+  // (the k6 Job of deploy/k8s/load; the kubelet sets KUBERNETES_SERVICE_HOST there): never another address.
+  const inCluster = match[2] === IN_CLUSTER_GATEWAY && env('KUBERNETES_SERVICE_HOST', '') !== '';
+  if (!LOOPBACK_HOST.test(match[2]) && !inCluster) {
+    throw new Error(`BASE_URL must point at a loopback address (127.0.0.0/8, localhost, [::1]) or, from a pod in the cluster, at http://${IN_CLUSTER_GATEWAY}:8080; got "${raw}"`);
   }
   return raw.replace(/\/$/, '');
 }

@@ -10,7 +10,17 @@ import { repoRoot } from '../support/infra';
  * scripts, the Go tool modules with their checksums) and fails when one names their Go modules again.
  */
 
-const AGPL_MODULE = /go\.k6\.io\/k6|github\.com\/grafana\/(tempo|loki|grafana)(?![\w.-])/;
+const AGPL_PROGRAM = new RegExp(
+  [
+    // Go modules, under their current and old paths.
+    String.raw`go\.k6\.io/k6`,
+    String.raw`github\.com/grafana/(k6|tempo|loki|grafana)(?![\w.-])`,
+    // Packages, downloads and images fetched onto this machine.
+    String.raw`apt(-get)? install[^\n]*\bk6\b`,
+    String.raw`dl\.k6\.io`,
+    String.raw`docker (pull|run)[^\n]*grafana/(k6|tempo|loki|grafana)\b`,
+  ].join('|'),
+);
 
 /** Files (recursively) under the given paths, relative to the repository. */
 function filesUnder(...paths: string[]): string[] {
@@ -32,7 +42,7 @@ function agplMentions(files: string[], read: (file: string) => string): string[]
   return files.flatMap((file) =>
     read(file)
       .split('\n')
-      .flatMap((line, i) => (AGPL_MODULE.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+      .flatMap((line, i) => (AGPL_PROGRAM.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
   );
 }
 
@@ -46,12 +56,24 @@ describe('a toolchain of permissive licences', () => {
   });
 
   it('when a script brings one back, then the check names the file and line', () => {
-    const script = 'set -e\nGOBIN=.tools/bin go install go.k6.io/k6@v1.8.1\ngo mod download github.com/grafana/loki/v3@v3.7.8\n';
+    const script = [
+      'set -e',
+      'GOBIN=.tools/bin go install go.k6.io/k6@v1.8.1',
+      'go mod download github.com/grafana/loki/v3@v3.7.8',
+      'apt-get install -y k6',
+      'curl -fsSL https://dl.k6.io/key.gpg',
+      'docker pull grafana/tempo:2.6.1',
+      'echo k6 is for users to install',
+      '',
+    ].join('\n');
     const sdk = 'require github.com/grafana/grafana-foundation-sdk/go v0.0.1\n';
     const files = { 'scripts/setup.sh': script, 'observability/grafana/schema-check/go.mod': sdk };
     expect(agplMentions(Object.keys(files), (file) => files[file as keyof typeof files])).toEqual([
       'scripts/setup.sh:2: GOBIN=.tools/bin go install go.k6.io/k6@v1.8.1',
       'scripts/setup.sh:3: go mod download github.com/grafana/loki/v3@v3.7.8',
+      'scripts/setup.sh:4: apt-get install -y k6',
+      'scripts/setup.sh:5: curl -fsSL https://dl.k6.io/key.gpg',
+      'scripts/setup.sh:6: docker pull grafana/tempo:2.6.1',
     ]);
   });
 });

@@ -94,11 +94,12 @@ class IterationPool {
   /** Waits for running iterations up to `graceMs`, then aborts the rest and waits for them to unwind. */
   async drain(graceMs: number): Promise<void> {
     const all = () => Promise.all([...this.running]);
-    const graceful = await Promise.race([all().then(() => true), delay(graceMs, false)]);
+    const graceful = await Promise.race([all().then(() => true), delay(graceMs, false, { ref: false })]);
     if (!graceful) {
       this.controller.abort(new Error('graceful stop ended'));
-      // Aborted requests and sleeps reject at once; bound the wait anyway.
-      await Promise.race([all(), delay(10_000)]);
+      // Aborted sleeps reject at once, requests end at their own timeout; bound the wait anyway. The bounding
+      // timers are unref'd, so they never keep the process alive once the work is done.
+      await Promise.race([all(), delay(10_000, undefined, { ref: false })]);
     }
   }
 }
@@ -178,10 +179,10 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<ExecutorRe
   };
   const loops = Promise.all(Array.from({ length: options.vus }, (_, i) => loop(i + 1)));
   const graceMs = Math.max(0, end - performance.now()) + options.gracefulStopS * 1000;
-  const graceful = await Promise.race([loops.then(() => true), delay(graceMs, false)]);
+  const graceful = await Promise.race([loops.then(() => true), delay(graceMs, false, { ref: false })]);
   if (!graceful) {
     controller.abort(new Error('graceful stop ended'));
-    await Promise.race([loops, delay(10_000)]);
+    await Promise.race([loops, delay(10_000, undefined, { ref: false })]);
   }
   result.scheduled = result.started;
   result.elapsedS = (performance.now() - began) / 1000;

@@ -1,13 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnManaged, type ManagedProcess } from './process';
 
 /**
- * FerretDB's storage: a private PostgreSQL cluster in `<dataDir>/postgres/data`, made from Debian's `postgresql`
+ * FerretDB's storage: a private PostgreSQL cluster in `<dataDir>/postgres/data` (or, when the `postgres` user
+ * cannot reach the data folder, in /var/lib/tracemart: see `clusterLocation`), made from Debian's `postgresql`
  * package and never the machine's own server. It listens on 127.0.0.1 only (no Unix socket) with trust
  * authentication, like the unauthenticated FerretDB and NATS in front of it, and keeps PostgreSQL's durability
  * defaults (fsync, synchronous_commit). PostgreSQL refuses to run as root, so under root every PostgreSQL
@@ -126,8 +127,8 @@ async function template(bin: Binaries, owner: Owner | undefined): Promise<string
   return path;
 }
 
-/** Lets the owner reach `dataDir` (e.g. a root-only mkdtemp folder) and checks that it can reach the cluster. */
-function ensureReachable(dataDir: string, clusterDir: string, owner: Owner): void {
+/** Lets the owner reach `dataDir` (e.g. a root-only mkdtemp folder); says whether it can then reach `clusterDir`. */
+function reachable(dataDir: string, clusterDir: string, owner: Owner): boolean {
   const st = statSync(dataDir);
   const canSearch = st.uid === owner.uid ? st.mode & 0o100 : st.gid === owner.gid ? st.mode & 0o010 : st.mode & 0o001;
   if (!canSearch) {
@@ -136,16 +137,42 @@ function ensureReachable(dataDir: string, clusterDir: string, owner: Owner): voi
     chmodSync(dataDir, (st.mode & 0o7777) | 0o010);
   }
   const [command, args] = asOwner(owner, 'test', ['-x', clusterDir]);
-  if (spawnSync(command, args).status === 0) return;
-  const blocked: string[] = [];
-  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) if (!(statSync(dir).mode & 0o001)) blocked.unshift(dir);
-  throw new Error(
-    `PostgreSQL runs as the postgres user, which cannot reach ${clusterDir}: let it through the folders above it (${blocked.length > 0 ? `\`chmod o+x ${blocked.join(' ')}\`` : 'search permission'}), move the checkout, or set MONGODB_URL`,
-  );
+  return spawnSync(command, args).status === 0;
+}
+
+/** Where `<dataDir>`'s cluster lives when it is not `<dataDir>/postgres`: recorded in this file. */
+const LOCATION_FILE = 'postgres.location';
+
+/**
+ * The folder of `dataDir`'s cluster: `<dataDir>/postgres`, or, when `dataDir` lies under a folder the postgres
+ * user may not enter (a checkout in root's 0700 home, say), `/var/lib/tracemart/postgres-<hash of dataDir>`, which
+ * is recorded in `<dataDir>/postgres.location` so that later starts and `npm run reset` find it.
+ */
+export function clusterLocation(dataDir: string): string {
+  const recorded = join(dataDir, LOCATION_FILE);
+  return existsSync(recorded) ? readFileSync(recorded, 'utf8').trim() : join(dataDir, 'postgres');
+}
+
+function prepareClusterDir(dataDir: string, owner: Owner | undefined): string {
+  let clusterDir = clusterLocation(dataDir);
+  mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  if (!owner) return clusterDir;
+  chownSync(clusterDir, owner.uid, owner.gid);
+  if (reachable(dataDir, clusterDir, owner)) return clusterDir;
+  rmSync(clusterDir, { recursive: true, force: true });
+  const shared = '/var/lib/tracemart';
+  mkdirSync(shared, { recursive: true, mode: 0o755 });
+  clusterDir = join(shared, `postgres-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`);
+  mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  chownSync(clusterDir, owner.uid, owner.gid);
+  const [command, args] = asOwner(owner, 'test', ['-x', clusterDir]);
+  if (spawnSync(command, args).status !== 0) throw new Error(`PostgreSQL runs as the postgres user, which can reach neither ${join(dataDir, 'postgres')} nor ${clusterDir}`);
+  writeFileSync(join(dataDir, LOCATION_FILE), `${clusterDir}\n`);
+  return clusterDir;
 }
 
 /** The pid of a postmaster still running on `data` (e.g. left by a run that was killed), if any. */
-function runningPostmaster(data: string): number | undefined {
+export function runningPostmaster(data: string): number | undefined {
   const pidFile = join(data, 'postmaster.pid');
   if (!existsSync(pidFile)) return undefined;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
@@ -168,17 +195,11 @@ function isReady(data: string, pid: number | undefined): boolean {
   }
 }
 
-/** Creates the cluster if `<dataDir>/postgres/data` has none, starts it and waits until it accepts connections. */
+/** Creates the cluster if its folder (see `clusterLocation`) has none, starts it and waits until it accepts connections. */
 export async function startPostgres(options: PostgresOptions): Promise<Postgres> {
   const bin = postgresBinaries();
   const owner = clusterOwner();
-  const clusterDir = join(options.dataDir, 'postgres');
-  const data = join(clusterDir, 'data');
-  mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
-  if (owner) {
-    chownSync(clusterDir, owner.uid, owner.gid);
-    ensureReachable(options.dataDir, clusterDir, owner);
-  }
+  const data = join(prepareClusterDir(options.dataDir, owner), 'data');
   if (existsSync(join(data, 'PG_VERSION'))) {
     const version = readFileSync(join(data, 'PG_VERSION'), 'utf8').trim();
     if (version !== bin.major) {

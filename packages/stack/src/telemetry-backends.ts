@@ -114,7 +114,7 @@ export async function startTelemetryBackends(options: { root: string; dataDir: s
   const processes: ManagedProcess[] = [];
   const onLine = options.onLine ? { onLine: options.onLine } : {};
   const stop = async () => {
-    for (const proc of processes.reverse()) await proc.stop('SIGTERM', 10_000);
+    for (const proc of [...processes].reverse()) await proc.stop('SIGTERM', 10_000);
   };
   try {
     const logsUrl = `http://${local(logsPort as number)}`;
@@ -192,13 +192,14 @@ export interface TraceSpan {
 
 const isError = (code: string | number | undefined) => code === 2 || code === 'STATUS_CODE_ERROR' || code === 'Error';
 
-/** A trace as Jaeger's `/api/v3/traces/<id>` answers it (OTLP JSON), one entry per span; empty while Jaeger has none of it. */
+/** A trace as Jaeger's `/api/v3/traces/<id>` answers it (OTLP JSON), one entry per span; empty while Jaeger has none of it (404). */
 export async function readTrace(jaegerUrl: string, traceId: string): Promise<{ services: string[]; spans: TraceSpan[] }> {
-  const response = await fetch(`${jaegerUrl}/api/v3/traces/${traceId}`, { signal: AbortSignal.timeout(10_000) });
-  if (response.status !== 200) {
+  const response = await fetch(`${jaegerUrl}/api/v3/traces/${encodeURIComponent(traceId)}`, { signal: AbortSignal.timeout(10_000) });
+  if (response.status === 404) {
     await response.arrayBuffer();
     return { services: [], spans: [] };
   }
+  if (response.status !== 200) throw new Error(`Jaeger answered ${response.status} for trace "${traceId}": ${(await response.text()).slice(0, 200)}`);
   const answer = (await response.json()) as { result?: OtlpTraces };
   const spans = (answer.result?.resourceSpans ?? []).flatMap((batch) => {
     const service = batch.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';

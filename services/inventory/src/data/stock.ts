@@ -30,8 +30,8 @@ export type StockStore = Awaited<ReturnType<typeof createStockStore>>;
 
 /**
  * Stock never goes below zero because every decrement is one conditional single-document update
- * (`available >= quantity`), atomic on MongoDB and FerretDB alike, with no transaction needed.
- * FerretDB v1's SQLite backend does not apply that conditional update atomically across connections
+ * (`available >= quantity`), atomic on MongoDB, with no transaction needed.
+ * FerretDB v1 (on SQLite and on PostgreSQL alike) does not apply that conditional update atomically across connections
  * (the race test in reserve-stock.component.test.ts oversold 99 of 94 units without the lock below),
  * so stock changes are also serialised per product within the process. One inventory instance is the
  * local default; with real MongoDB the conditional update alone is enough and instances can scale out.
