@@ -6,7 +6,14 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startStack, writeStackFile } from '@tracemart/stack';
+import { clusterLocation, startStack, writeStackFile } from '@tracemart/stack';
+
+/** A database URL fit to print: its password masked. */
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
 
 const root = resolve(__dirname, '..');
 const dataDir = join(root, '.data');
@@ -40,7 +47,7 @@ async function main(): Promise<void> {
     `  API gateway     ${stack.gatewayUrl}/api/products`,
     `  NATS            ${stack.natsUrl}`,
     `  MongoDB (wire)  ${stack.mongoUrl}`,
-    ...(stack.postgresUrl ? [`  PostgreSQL      ${stack.postgresUrl} (FerretDB's storage, in ${join(dataDir, 'postgres')})`] : []),
+    ...(stack.postgresUrl ? [`  PostgreSQL      ${withoutPassword(stack.postgresUrl)} (FerretDB's storage, in ${clusterLocation(dataDir)}; password in its data/tracemart.password)`] : []),
     // FerretDB used its SQLite backend before it moved to PostgreSQL; it does not read those files any more.
     ...(stack.postgresUrl && existsSync(join(dataDir, 'ferretdb', 'sqlite'))
       ? [`  note: ${join(dataDir, 'ferretdb', 'sqlite')} holds data of the earlier SQLite backend, which is no longer read; \`npm run reset\` removes it`]

@@ -9,8 +9,10 @@ import { spawnManaged, type ManagedProcess } from './process';
 /**
  * FerretDB's storage: a private PostgreSQL cluster in `<dataDir>/postgres/data` (or, when the `postgres` user
  * cannot reach the data folder, in /var/lib/tracemart: see `clusterLocation`), made from Debian's `postgresql`
- * package and never the machine's own server. It listens on 127.0.0.1 only (no Unix socket) with trust
- * authentication, like the unauthenticated FerretDB and NATS in front of it, and keeps PostgreSQL's durability
+ * package and never the machine's own server. It listens on 127.0.0.1 only (no Unix socket) and asks for a
+ * password (scram-sha-256): a superuser session can run programs as the cluster's owner (`COPY ... FROM
+ * PROGRAM`), so no other local user may open one. The random password is kept in the data folder (0600, in a
+ * 0700 folder) and reaches FerretDB through its environment, never a command line. It keeps PostgreSQL's durability
  * defaults (fsync, synchronous_commit). PostgreSQL refuses to run as root, so under root every PostgreSQL
  * program runs as the `postgres` system user.
  */
@@ -24,7 +26,7 @@ export interface PostgresOptions {
 }
 
 export interface Postgres {
-  /** What FerretDB's `--postgresql-url` takes. */
+  /** What FerretDB's `--postgresql-url` takes, with the password: pass it in the environment, not on a command line. */
   url: string;
   /** `stop()` is a fast shutdown (SIGINT): sessions are ended, a checkpoint is written, nothing is lost. */
   process: ManagedProcess;
@@ -32,7 +34,9 @@ export interface Postgres {
 
 const DATABASE = 'ferretdb';
 /** Bump when the way a cluster is initialised changes, so that a stale cached template is not reused. */
-const TEMPLATE_RECIPE = 'v1';
+const TEMPLATE_RECIPE = 'v2';
+/** The superuser's password, inside the data folder (copied with it from the template). */
+const PASSWORD_FILE = 'tracemart.password';
 
 interface Owner {
   uid: number;
@@ -109,7 +113,17 @@ async function template(bin: Binaries, owner: Owner | undefined): Promise<string
   }
   const partial = `${path}.partial-${process.pid}-${randomBytes(3).toString('hex')}`;
   try {
-    await run('initdb', asOwner(owner, join(bin.dir, 'initdb'), ['-D', partial, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-instructions']));
+    const password = randomBytes(24).toString('base64url');
+    const pwfile = `${partial}.pw`;
+    writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
+    if (owner) chownSync(pwfile, owner.uid, owner.gid);
+    try {
+      await run('initdb', asOwner(owner, join(bin.dir, 'initdb'), ['-D', partial, '-A', 'scram-sha-256', `--pwfile=${pwfile}`, '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-instructions']));
+    } finally {
+      rmSync(pwfile, { force: true });
+    }
+    writeFileSync(join(partial, PASSWORD_FILE), `${password}\n`, { mode: 0o600 });
+    if (owner) chownSync(join(partial, PASSWORD_FILE), owner.uid, owner.gid);
     // Single-user mode: no server, no port. It reports a failed statement in its output, not in its exit code.
     const created = await run(
       `creating database ${DATABASE}`,
@@ -245,5 +259,8 @@ export async function startPostgres(options: PostgresOptions): Promise<Postgres>
     }
     await sleep(50);
   }
-  return { url: `postgres://postgres@127.0.0.1:${options.port}/${DATABASE}`, process: managed };
+  // A cluster made before passwords (trust authentication) has no password file and needs none.
+  const passwordFile = join(data, PASSWORD_FILE);
+  const credentials = existsSync(passwordFile) ? `postgres:${encodeURIComponent(readFileSync(passwordFile, 'utf8').trim())}` : 'postgres';
+  return { url: `postgres://${credentials}@127.0.0.1:${options.port}/${DATABASE}`, process: managed };
 }

@@ -102,9 +102,10 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
         spawnManaged({
           name: 'ferretdb',
           command: toolPath(options.root, 'ferretdb'),
+          // The URL holds PostgreSQL's password: in the environment (readable only by its owner), not in `ps`.
+          env: { ...process.env, FERRETDB_POSTGRESQL_URL: postgresUrl },
           args: [
             '--handler=postgresql',
-            `--postgresql-url=${postgresUrl}`,
             `--state-dir=${stateDir}`,
             `--listen-addr=127.0.0.1:${port}`,
             `--debug-addr=127.0.0.1:${debugPort}`,
