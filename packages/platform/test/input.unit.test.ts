@@ -1,21 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AppError, ConfigError, findControlCharacter, findForbiddenKey, loadConfig, parseInput, toErrorResponse } from '../src';
+import { AppError, ConfigError, findUnsafeInput, loadConfig, parseInput, toErrorResponse } from '../src';
 
 describe('request input guard', () => {
   it('when a body carries an operator or dotted key at any depth, then the guard names it', () => {
-    expect(findForbiddenKey({ email: { $gt: '' } })).toBe('email.$gt');
-    expect(findForbiddenKey({ items: [{ productId: 'a' }, { 'a.b': 1 }] })).toBe('items.1.a.b');
-    expect(findForbiddenKey({ name: 'plain $text is fine' })).toBeUndefined();
+    const forbidden = (path: string) => ({ code: 'REQUEST.FORBIDDEN_KEY', path });
+    expect(findUnsafeInput({ email: { $gt: '' } })).toEqual(forbidden('email.$gt'));
+    expect(findUnsafeInput({ items: [{ productId: 'a' }, { 'a.b': 1 }] })).toEqual(forbidden('items.1.a.b'));
+    expect(findUnsafeInput({ name: 'plain $text is fine' })).toBeUndefined();
+    expect(findUnsafeInput({ a: { b: { c: { d: { e: { f: { g: { h: { i: 'too deep' } } } } } } } } })).toEqual(forbidden('a.b.c.d.e.f.g.h.i'));
+    expect(findUnsafeInput({ a: { b: { c: { d: { e: { f: { g: { h: 'deep enough' } } } } } } } })).toBeUndefined();
   });
 
   it('when a string or key holds NUL or another control character at any depth, then the guard names where', () => {
-    expect(findControlCharacter({ name: 'N\u0000L' })).toBe('name');
-    expect(findControlCharacter({ items: [{ productId: 'ok' }, { productId: 'esc\u001B' }] })).toBe('items.1.productId');
-    expect(findControlCharacter({ 'k\u0000': 1 })).toBe('k?');
-    expect(findControlCharacter('\u007F')).toBe('(root)');
+    const control = (path: string) => ({ code: 'REQUEST.CONTROL_CHARACTER', path });
+    expect(findUnsafeInput({ name: 'N\u0000L' })).toEqual(control('name'));
+    expect(findUnsafeInput({ items: [{ productId: 'ok' }, { productId: 'esc\u001B' }] })).toEqual(control('items.1.productId'));
+    expect(findUnsafeInput({ 'k\u0000': 1 })).toEqual(control('k?'));
+    expect(findUnsafeInput('\u007F')).toEqual(control('(root)'));
     // Tab, line feed and carriage return are text, not control.
-    expect(findControlCharacter({ note: 'two\nlines\tand\r\n', name: 'Zoë 🛒' })).toBeUndefined();
+    expect(findUnsafeInput({ note: 'two\nlines\tand\r\n', name: 'Zoë 🛒' })).toBeUndefined();
     expect(() => parseInput(z.object({ name: z.string() }), { name: 'a\u0000' })).toThrow(expect.objectContaining({ code: 'REQUEST.CONTROL_CHARACTER' }));
   });
 

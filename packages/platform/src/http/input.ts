@@ -3,30 +3,6 @@ import { AppError } from '../errors';
 
 const MAX_DEPTH = 8;
 
-/**
- * Rejects keys that MongoDB would read as operators or paths (`$gt`, `a.b`) anywhere in a request body or
- * query, so that no user input can become a query operator (NoSQL injection). Zod schemas then admit only
- * the expected shapes; this guard also covers fields that a schema passes through.
- */
-export function findForbiddenKey(value: unknown, path: string[] = [], depth = 0): string | undefined {
-  if (depth > MAX_DEPTH) return path.join('.') || '(root)';
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = findForbiddenKey(item, [...path, String(index)], depth + 1);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (key.startsWith('$') || key.includes('.') || key === '__proto__') return [...path, key].join('.');
-      const found = findForbiddenKey(item, [...path, key], depth + 1);
-      if (found) return found;
-    }
-  }
-  return undefined;
-}
-
 /** Whether `text` holds a C0 control character or DEL; tab, line feed and carriage return are text. */
 function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -36,41 +12,43 @@ function hasControlCharacter(text: string): boolean {
   return false;
 }
 
+export interface UnsafeInput {
+  code: 'REQUEST.FORBIDDEN_KEY' | 'REQUEST.CONTROL_CHARACTER';
+  /** Where, as `items.1.productId` (`(root)` for the value itself); a control character in a key shows as `?`. */
+  path: string;
+}
+
 /**
- * The path of the first string (a value or a key) holding a control character such as NUL, or undefined.
- * PostgreSQL, under FerretDB, refuses NUL in any string (SQLSTATE 22P05): without this a NUL would reach the
- * database and come back as a 500, which the gateway's breakers count as the service failing.
+ * The first thing in a request body, query or path that must not reach a service's database, or undefined:
+ * - keys that MongoDB would read as operators or paths (`$gt`, `a.b`, `__proto__`), or nesting past 8 levels, so
+ *   that no user input can become a query operator (NoSQL injection); zod schemas then admit only the expected
+ *   shapes, and this also covers fields a schema passes through;
+ * - control characters (NUL, ESC, ...) in any string or key: PostgreSQL, under FerretDB, refuses NUL in any string
+ *   (SQLSTATE 22P05), so without this a NUL would come back as a 500, which the gateway's breakers count as the
+ *   service failing.
  */
-export function findControlCharacter(value: unknown, path: string[] = [], depth = 0): string | undefined {
-  if (typeof value === 'string') return hasControlCharacter(value) ? path.join('.') || '(root)' : undefined;
-  if (depth > MAX_DEPTH) return undefined;
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = findControlCharacter(item, [...path, String(index)], depth + 1);
-      if (found) return found;
+export function findUnsafeInput(value: unknown, path: string[] = [], depth = 0): UnsafeInput | undefined {
+  const at = (...more: string[]) => [...path, ...more].join('.') || '(root)';
+  if (depth > MAX_DEPTH) return { code: 'REQUEST.FORBIDDEN_KEY', path: at() };
+  if (typeof value === 'string') return hasControlCharacter(value) ? { code: 'REQUEST.CONTROL_CHARACTER', path: at() } : undefined;
+  const entries = Array.isArray(value) ? value.map((item, index) => [String(index), item] as const) : value !== null && typeof value === 'object' ? Object.entries(value) : [];
+  for (const [key, item] of entries) {
+    if (!Array.isArray(value)) {
+      if (key.startsWith('$') || key.includes('.') || key === '__proto__') return { code: 'REQUEST.FORBIDDEN_KEY', path: at(key) };
+      if (hasControlCharacter(key)) return { code: 'REQUEST.CONTROL_CHARACTER', path: at([...key].map((c) => (hasControlCharacter(c) ? '?' : c)).join('')) };
     }
-    return undefined;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (hasControlCharacter(key)) return [...path, [...key].map((c) => (hasControlCharacter(c) ? '?' : c)).join('')].join('.');
-      const found = findControlCharacter(item, [...path, key], depth + 1);
-      if (found) return found;
-    }
+    const found = findUnsafeInput(item, [...path, key], depth + 1);
+    if (found) return found;
   }
   return undefined;
 }
 
-/** Throws the 400s for operator keys and control characters anywhere in `value`. */
+/** Throws a 400 naming the first operator key, over-deep nesting or control character anywhere in `value`. */
 export function assertSafeInput(value: unknown, what: string): void {
-  const forbidden = findForbiddenKey(value);
-  if (forbidden !== undefined) {
-    throw new AppError('invalid', 'REQUEST.FORBIDDEN_KEY', `${what} contains a forbidden key: ${forbidden}`);
-  }
-  const control = findControlCharacter(value);
-  if (control !== undefined) {
-    throw new AppError('invalid', 'REQUEST.CONTROL_CHARACTER', `${what} contains a control character at ${control}`);
-  }
+  const unsafe = findUnsafeInput(value);
+  if (!unsafe) return;
+  const message = unsafe.code === 'REQUEST.FORBIDDEN_KEY' ? `${what} contains a forbidden key: ${unsafe.path}` : `${what} contains a control character at ${unsafe.path}`;
+  throw new AppError('invalid', unsafe.code, message);
 }
 
 /** Parses untrusted input into a typed command, or throws a 400 naming every problem. */
