@@ -32,10 +32,15 @@ export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** Polls `check` until it returns true or `timeoutMs` passes (then throws naming `what`). */
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, intervalMs = 100): Promise<void> {
+/**
+ * Polls `check` until it returns true or `timeoutMs` passes (then throws naming `what`). A check that throws counts
+ * as "not yet"; `failWhen` is for what will never get better (the process exited): its message ends the wait at once.
+ */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, intervalMs = 100, failWhen?: () => string | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    const failed = failWhen?.();
+    if (failed !== undefined) throw new Error(`${what}: ${failed}`);
     if (await check().catch(() => false)) return;
     await sleep(intervalMs);
   }

@@ -222,10 +222,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const timeout = options.readyTimeoutMs ?? 60_000;
     const ready = async (name: ProcessName) => {
       const proc = processes.get(name);
-      await waitUntil(`${name} /readyz`, async () => {
-        if (proc && proc.child.exitCode !== null) throw new Error(`${name} exited with ${proc.child.exitCode}: ${proc.lines.slice(-5).join('\n')}`);
-        return httpOk(`${urls[name]}/readyz`);
-      }, timeout);
+      const exited = () => (proc && (proc.child.exitCode !== null || proc.child.signalCode !== null) ? `exited with ${proc.child.exitCode ?? proc.child.signalCode}: ${proc.lines.slice(-5).join('\n')}` : undefined);
+      await waitUntil(`${name} /readyz`, () => httpOk(`${urls[name]}/readyz`), timeout, 100, exited);
     };
     for (const name of serviceNames) launch(name);
     launch('gateway');
