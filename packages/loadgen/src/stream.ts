@@ -75,7 +75,12 @@ export const MAX_PACED_CONNECTIONS = 50;
 const isExpected = (status: number, expected: number[] | undefined) => (expected ? expected.includes(status) : status >= 200 && status < 400);
 
 interface ClientState {
-  current?: StreamRequest;
+  /**
+   * Requests sent on this connection and not yet answered, oldest first. A FIFO, not "the current request":
+   * on a timeout autocannon reconnects and sends the next request before it emits 'timeout', so the request
+   * that timed out is the oldest one, not the newest.
+   */
+  inflight: StreamRequest[];
   status?: number;
   headers?: Record<string, string>;
 }
@@ -98,10 +103,9 @@ function runInstance(
   let clientIndex = 0;
   const slotMs = instanceOpts.connectionRate ? 1000 / instanceOpts.connectionRate : Infinity;
   const record = (state: ClientState, status: number, ms: number) => {
-    const request = state.current;
-    if (!request) return;
     // Once per request: a connection error and the reconnect that follows must not count it twice.
-    state.current = undefined;
+    const request = state.inflight.shift();
+    if (!request) return;
     const tags: Tags = { ...options.tags, ...request.tags, name: request.name };
     const withStatus = { ...tags, status: String(status) };
     metrics.trend('http_req_duration', ms, withStatus);
@@ -122,12 +126,12 @@ function runInstance(
     requests: [{ method: 'GET', path: '/' }],
     setupClient: (client) => {
       const connection = instanceOpts.firstConnection + clientIndex++;
-      const state: ClientState = {};
+      const state: ClientState = { inflight: [] };
       client.setRequests([
         {
           setupRequest: (req) => {
             const next = options.next(connection);
-            state.current = next;
+            state.inflight.push(next);
             state.status = undefined;
             state.headers = undefined;
             return {

@@ -11,6 +11,8 @@ const arrivals: number[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
     arrivals.push(performance.now());
+    // Never answered: the client's timeout ends it.
+    if (req.url === '/hang') return;
     setTimeout(() => {
       if (req.url === '/missing') {
         res.statusCode = 404;
@@ -83,6 +85,24 @@ describe('autocannon request streams', () => {
     expect(result.answered).toBe(0);
     expect(result.errors).toBeGreaterThan(0);
     expect(metrics.rateStats('http_req_failed{status:0}')?.passes).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('when a request times out, then the timeout is recorded under that request, and the next one under its own name', async () => {
+    const metrics = new MetricStore();
+    let sent = 0;
+    // One connection: the first request hangs past the 1 s timeout, every later one is answered at once.
+    await runStream({
+      baseUrl,
+      metrics,
+      tags: {},
+      connections: 1,
+      durationS: 2,
+      timeoutS: 1,
+      next: () => (sent++ === 0 ? { name: 'hang', path: '/hang' } : { name: 'ok', path: '/ok' }),
+    });
+    expect(metrics.rateStats('http_req_failed{name:hang,status:0}')).toEqual({ rate: 1, passes: 1, fails: 0 });
+    expect(metrics.rateStats('http_req_failed{name:ok,status:0}')).toBeUndefined();
+    expect(metrics.count('http_reqs{name:ok,status:200}')).toBeGreaterThan(0);
   }, 30_000);
 
   it('when the target is not a loopback address, then nothing is sent', async () => {
