@@ -218,6 +218,42 @@ describe('bad input is refused with a clear 4xx and changes nothing', () => {
     expect((await api.post('/api/users/login', { email: { $ne: null }, password: { $ne: null } })).status).toBe(400);
   });
 
+  it('when personal data or a 401 is answered, then the headers keep caches and browsers from misusing it', async () => {
+    const mine = await alice.client.get('/api/orders');
+    expect(mine.status).toBe(200);
+    expect(mine.headers.get('cache-control')).toBe('no-store');
+    expect(mine.headers.get('x-content-type-options')).toBe('nosniff');
+    const anonymous = await api.get('/api/orders');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="tracemart"');
+    // Public catalog reads stay cacheable by whatever the catalog says.
+    expect((await api.get('/api/products?limit=1')).headers.get('cache-control')).not.toBe('no-store');
+  });
+
+  it('when a checkout is retried with the same Idempotency-Key, then the client gets the first order back, marked idempotent-replayed', async () => {
+    const key = `replay-${Date.now()}`;
+    const body = { items: [validItem()], paymentToken: 'tok_visa' };
+    const first = await alice.client.post<Order>('/api/orders', body, { 'idempotency-key': key });
+    const again = await alice.client.post<Order>('/api/orders', body, { 'idempotency-key': key });
+    expect(first.status).toBe(202);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('when the admin API is asked for a service named like an Object member, then 404, not 500', async () => {
+    // `constructor` passes the name pattern and used to resolve to Object.prototype.constructor.
+    for (const [method, path, body] of [['POST', '/admin/consumers/pause', { service: 'constructor' }], ['DELETE', '/admin/faults?service=constructor', undefined]] as const) {
+      const answer = await fetch(`${stack.gatewayUrl}${path}`, {
+        method,
+        headers: { 'x-admin-token': 'dev-admin-token', 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      expect(answer.status, `${method} ${path}`).toBe(404);
+      expect(await answer.json()).toMatchObject({ error: { code: 'ADMIN.UNKNOWN_SERVICE' } });
+    }
+  });
+
   it('when a string, query parameter or path holds a NUL or another control character, then 400 before any database sees it', async () => {
     const email = `nul-${Date.now()}@example.com`;
     const attempts = [

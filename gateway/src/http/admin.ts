@@ -27,7 +27,8 @@ export function gatewayAdminRouter(options: { injector: FaultInjector; adminToke
   router.use(cpuProfileRoutes());
 
   const instancesOf = (service: string): string[] => {
-    const urls = services[service];
+    // Own names only: `constructor` or `__proto__` must not resolve to Object.prototype's members.
+    const urls = Object.hasOwn(services, service) ? services[service] : undefined;
     if (!urls) throw new AppError('not_found', 'ADMIN.UNKNOWN_SERVICE', `no service named ${service}`, { details: { services: [GATEWAY, ...Object.keys(services)] } });
     return urls;
   };

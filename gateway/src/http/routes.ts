@@ -41,6 +41,8 @@ export function apiRoutes(deps: { upstreams: Upstreams; jwtSecret: string; payme
     async (req: Request, res: Response): Promise<void> => {
       const deadline = Date.now() + deps.deadlineMs;
       const userId = options.auth ? await authenticate(req, jwtSecret) : undefined;
+      // A signed-in user's data (orders, ledger, notifications) is kept by no cache between them and us.
+      if (userId) res.setHeader('cache-control', 'no-store');
       options.gate?.();
       const outgoing = toOutgoing(req, res, userId);
       const cacheKey = options.staleOnError ? outgoing.path : undefined;

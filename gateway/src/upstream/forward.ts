@@ -50,7 +50,8 @@ export class UpstreamHttpError extends Error {
 }
 
 /** Response headers passed back to clients. */
-const forwardedResponseHeaders = ['content-type', 'location', 'retry-after', 'cache-control'];
+/** Response headers passed to clients; `idempotent-replayed` tells a client its retry got the first answer. */
+const forwardedResponseHeaders = ['content-type', 'location', 'retry-after', 'cache-control', 'idempotent-replayed'];
 /** 5xx answers worth another attempt: the instance or something in front of it was unavailable. */
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 

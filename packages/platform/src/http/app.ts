@@ -64,6 +64,11 @@ export function createBaseApp({ logger, readiness, bodyLimit = '64kb', admin, fa
   });
 
   app.use(requestIds());
+  // Every answer is JSON (or Prometheus text): no browser may sniff it into something it can run.
+  app.use((_req, res, next) => {
+    res.setHeader('x-content-type-options', 'nosniff');
+    next();
+  });
   app.use(express.json({ limit: bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(rejectUnsafeInput());
   if (admin) app.use('/admin', admin);
@@ -146,6 +151,8 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
     else logger.info({ code: body.error.code, method: req.method, status }, 'request rejected');
     if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
     if (res.headersSent) return;
+    // RFC 9110: a 401 names the scheme that would be accepted.
+    if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="tracemart"');
     res.status(status).json(body);
   };
 }
