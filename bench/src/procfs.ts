@@ -23,14 +23,8 @@ export function rssMiB(pid: number): number | undefined {
 
 /** CPU seconds (user + system) a process has used so far, or undefined when it is gone. */
 export function cpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which may itself contain spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS;
-  } catch {
-    return undefined;
-  }
+  const fields = statFields(pid);
+  return fields ? (Number(fields[11]) + Number(fields[12])) / TICKS : undefined;
 }
 
 /** The fields of /proc/<pid>/stat after the command name (which may itself hold spaces and parentheses). */
