@@ -6,7 +6,8 @@
  *   A  telemetry on:  cold start, idle usage, max sustainable checkout rate (step search), usage under load
  *   B  telemetry off: the same (OTEL_SDK_DISABLED=true) -> telemetry overhead
  *   C  telemetry on:  saga time at half of A's max rate, gateway overhead (GET products, GET orders:
- *                     via gateway vs direct), catalog read throughput; then, apart from every timed
+ *                     via gateway vs direct), catalog read throughput, 32 closed-loop customers (list,
+ *                     product, order, poll to terminal: 5xx, breaker openings); then, apart from every timed
  *                     phase, V8 CPU profiles (GET /admin/profile/cpu): the gateway while it serves the
  *                     GET products comparison, and every Node process during checkouts at half the
  *                     max rate, to show where the time of the missed targets goes
@@ -23,6 +24,8 @@ import { LOADGEN, loadgenVersion, runCheckoutStep, runComparison, runReads, type
 import { describeMachine, startUsageWindow, type UsageWindow } from './procfs';
 import { diffBuckets, sagaStats, scrapeSagaBuckets, type SagaStats } from './saga-histogram';
 import { sagaTraceStats, type SagaTraceStats } from './saga-traces';
+import { openingsBetween, runCustomers, scrapeBreakers, type BreakerOpenings, type CustomersRun } from './customers';
+import { countDocuments, seedPastOrders, type CollectionCounts } from './growth';
 import { PROCESS_TREES, makeUsers, startFreshStack, stockFixture, type BenchStack } from './system';
 import { renderMarkdown } from './report';
 
@@ -48,6 +51,13 @@ const ADMIN_TOKEN = 'dev-admin-token';
 /** A step is sustainable when all of these hold (POST p95 budget as in load-tests/load.js). */
 const CRITERIA = { acceptedMin: 0.99, droppedMax: 0.01, completedMin: 0.99, postP95MaxMs: 800, pollBudgetS: 10 };
 const USERS = 20;
+/** Past orders in the databases before the growth search (stack E). */
+const GROWTH_ORDERS = QUICK ? 300 : Number(process.env.BENCH_GROWTH_ORDERS ?? 20_000);
+/** Closed-loop customers (issue: 32 for 60 s, 0 5xx, 0 breaker openings, every accepted order terminal within 10 s). */
+const CUSTOMERS = 32;
+const CUSTOMERS_SECONDS = QUICK ? 6 : 60;
+/** Customers poll longer than the 10 s budget, so a late order's time is still measured. */
+const CUSTOMERS_POLL_BUDGET_S = 30;
 
 export interface StepResult {
   rate: number;
@@ -87,6 +97,10 @@ export interface Results {
   profiles?: Profiles | undefined;
   /** Stack D: sagas read from their traces (OTLP export on, unlike A-C), and the saga histogram of the same run. */
   sagaTraces?: { rate: number; stats?: SagaTraceStats | undefined; histogram?: SagaStats | undefined } | undefined;
+  /** Stack C: closed-loop customers, with the breaker openings over every process meanwhile (undefined: not readable). */
+  customers?: (CustomersRun & { stockUnitsBefore: number; breakers?: BreakerOpenings | undefined; usage: UsageWindow }) | undefined;
+  /** Stack E: the max-rate search again after `orders` past orders were seeded, with document counts. */
+  growth?: { orders: number; seedSeconds: number; search: SearchResult; countsBefore: CollectionCounts; countsAfter: CollectionCounts } | undefined;
   notes: string[];
 }
 
@@ -243,6 +257,27 @@ async function profileDuring<T>(bench: BenchStack, names: readonly ProcessName[]
   return { value: await loading, summaries };
 }
 
+/** CUSTOMERS closed-loop customers on their own users, breaker openings read from every process around them. */
+async function customersPhase(bench: BenchStack, notes: string[]): Promise<NonNullable<Results['customers']>> {
+  const users = await makeUsers(bench.stack.gatewayUrl, CUSTOMERS);
+  const { fixture, units } = await stockFixture(bench.stack.gatewayUrl, users);
+  const urls = bench.stack.urls;
+  const processes = Object.fromEntries((['gateway', ...serviceNames] as const).map((name) => [name, urls[name]]));
+  const scrape = () =>
+    scrapeBreakers(processes).catch((err: unknown) => {
+      notes.push(`customers phase: breaker metrics not readable (${err instanceof Error ? err.message : String(err)})`);
+      return undefined;
+    });
+  const before = await scrape();
+  const { value, usage } = await withUsage(bench, () =>
+    runCustomers({ baseUrl: bench.stack.gatewayUrl, fixture, customers: CUSTOMERS, durationS: CUSTOMERS_SECONDS, terminalBudgetS: CRITERIA.pollBudgetS, pollBudgetS: CUSTOMERS_POLL_BUDGET_S }),
+  );
+  const after = await scrape();
+  const breakers = before && after ? openingsBetween(before, after) : undefined;
+  if (value.errors.length > 0) notes.push(`customers phase: ${value.failedVisits} visits threw, e.g. ${value.errors[0] ?? ''}`);
+  return { ...value, stockUnitsBefore: units, breakers, usage };
+}
+
 async function idleUsage(bench: BenchStack): Promise<UsageWindow> {
   // Let start-up work (seeding, JIT, first scrapes) settle before calling it idle.
   await new Promise((r) => setTimeout(r, 5_000));
@@ -333,6 +368,14 @@ async function main(): Promise<void> {
     const reads = await withUsage(c, () => runReads({ baseUrl: c.stack.gatewayUrl, fixture, connections: 8, durationS: READS_SECONDS }));
     results.reads = { rps: reads.value.rps, failed: reads.value.failed, latency: reads.value.latency, usage: reads.usage };
 
+    log(`${CUSTOMERS} closed-loop customers (list products, view one, order, poll to terminal) for ${CUSTOMERS_SECONDS} s`);
+    const customers = await customersPhase(c, notes);
+    results.customers = customers;
+    log(
+      `customers: ${customers.accepted}/${customers.placed} orders accepted, ${customers.responses['5xx']}×5xx, ` +
+        `${customers.breakers?.total ?? '?'} breaker openings, ${customers.notTerminalInBudget} not terminal within ${customers.terminalBudgetS} s`,
+    );
+
     // Profiles come last and untimed: the sampling profiler costs a little CPU, so no measured figure above
     // was taken while one ran.
     const profiles: Profiles = { dir: join(outDir, 'profiles') };
@@ -383,6 +426,20 @@ async function main(): Promise<void> {
       await d.stop();
       await receiver.close();
     }
+  }
+
+  log(`stack E (telemetry on): cold start, then ${GROWTH_ORDERS} past orders written through the services' data modules`);
+  const e = await startFreshStack(root, { telemetry: true });
+  try {
+    const users = await makeUsers(e.stack.gatewayUrl, USERS);
+    const seeded = await seedPastOrders(e.stack.mongoUrl, GROWTH_ORDERS, users.map((u) => u.id));
+    const countsBefore = await countDocuments(e.stack.mongoUrl);
+    log(`seeded in ${seeded.seconds.toFixed(0)} s; order_events holds ${countsBefore['tracemart_order.order_events'] ?? '?'} documents`);
+    const idle = await idleUsage(e);
+    const search = await searchMaxRate(e, users, 'on, grown', idle);
+    results.growth = { orders: GROWTH_ORDERS, seedSeconds: seeded.seconds, search, countsBefore, countsAfter: await countDocuments(e.stack.mongoUrl) };
+  } finally {
+    await e.stop();
   }
 
   results.durationS = Math.round((Date.now() - began) / 1000);

@@ -2,10 +2,31 @@ import { LOADGEN, type TrendValues } from './load';
 import type { UsageWindow } from './procfs';
 import type { ProfileSummary } from './cpu-profile';
 import { SAGA_CATEGORIES } from './saga-traces';
+import { VISIT_REQUESTS } from './customers';
 import type { Profiles, Results, StepResult } from './main';
 
 /** The targets the results are judged against. */
-export const TARGETS = { telemetryOverheadPct: 10, gatewayP50Ms: 1, stackRssMiB: 1536, coldStartMs: 20_000, sagaP95Ms: 150 };
+export const TARGETS = {
+  telemetryOverheadPct: 10,
+  gatewayP50Ms: 1,
+  stackRssMiB: 1536,
+  coldStartMs: 20_000,
+  sagaP95Ms: 150,
+  customersTerminalS: 10,
+  maxCheckoutRate: 15,
+  grownRateShare: 0.6,
+  sagaDbCalls: 10,
+  nodeCpuMsPerCheckout: 40,
+};
+
+/** The Node processes: tracemart's own code (PostgreSQL, FerretDB, nats-server and Prometheus are not). */
+const NODE_PROCESSES = ['gateway', 'user', 'catalog', 'order', 'inventory', 'payment', 'notification'];
+
+/** Node CPU per accepted checkout in a step, above the same processes' idle CPU, ms. */
+export function nodeCpuMsPerCheckout(step: StepResult, idle: UsageWindow): number {
+  const cores = NODE_PROCESSES.reduce((sum, name) => sum + (step.usage.processes[name]?.cpuCores ?? 0) - (idle.processes[name]?.cpuCores ?? 0), 0);
+  return step.accepted > 0 ? (cores * step.usage.seconds * 1000) / step.accepted : NaN;
+}
 
 const ms = (value: number | undefined, digits = 1) => (value === undefined || Number.isNaN(value) ? 'n/a' : `${value.toFixed(digits)} ms`);
 const mib = (value: number) => `${Math.round(value)} MiB`;
@@ -67,7 +88,29 @@ export function renderMarkdown(r: Results): string {
 
   // (a) max sustainable checkout rate
   const crit = `≥99% accepted, ≥99% of sagas terminal within 10 s, POST p95 ≤ 800 ms, no dropped arrivals`;
-  lines.push(`| Max sustainable checkout rate, telemetry on (${crit}) | ${maxOn ? `**${maxOn.rate}/s**` : 'none'} (search stopped: ${r.searchOn.stoppedBy}) | — | — |`);
+  lines.push(
+    `| Max sustainable checkout rate, telemetry on (${crit}) | ${maxOn ? `**${maxOn.rate}/s**` : 'none'} (search stopped: ${r.searchOn.stoppedBy}) | ≥ ${TARGETS.maxCheckoutRate}/s | ${verdict(maxOn ? maxOn.rate >= TARGETS.maxCheckoutRate : false)} |`,
+  );
+  if (r.growth) {
+    const grown = r.growth.search.max;
+    const share = grown && maxOn ? grown.rate / maxOn.rate : undefined;
+    const events = r.growth.countsBefore['tracemart_order.order_events'];
+    lines.push(
+      `| Max sustainable checkout rate after ${r.growth.orders} past orders (${events ?? '?'} order events; seeded in ${r.growth.seedSeconds.toFixed(0)} s; counts below) | ${grown ? `**${grown.rate}/s**` : 'none'} = ${share !== undefined ? pct(share * 100) : 'n/a'} of the fresh figure (search stopped: ${r.growth.search.stoppedBy}) | ≥ ${pct(TARGETS.grownRateShare * 100)} of fresh | ${verdict(share === undefined ? false : share >= TARGETS.grownRateShare)} |`,
+    );
+  }
+  if (maxOn) {
+    const nodeMs = nodeCpuMsPerCheckout(maxOn, r.idle.telemetryOn);
+    lines.push(
+      `| Node CPU per checkout at ${maxOn.rate}/s (gateway + 6 services, above their idle CPU) | **${nodeMs.toFixed(0)} ms** (whole stack incl. PostgreSQL, FerretDB, NATS: ${maxOn.netCpuMsPerCheckout.toFixed(0)} ms) | ≤ ${TARGETS.nodeCpuMsPerCheckout} ms | ${verdict(nodeMs <= TARGETS.nodeCpuMsPerCheckout)} |`,
+    );
+  }
+  const dbCalls = r.sagaTraces?.stats?.median.dbCalls;
+  if (r.sagaTraces?.stats) {
+    lines.push(
+      `| Database round trips per saga, placement→CONFIRMED (median of ${r.sagaTraces.stats.sagas} traces, causal path; all services) | **${dbCalls}** on the causal path; ${r.sagaTraces.stats.median.dbCallsInTrace} in the whole trace (projections, notification, compensation checks) | ≤ ${TARGETS.sagaDbCalls} | ${verdict(dbCalls === undefined ? undefined : dbCalls <= TARGETS.sagaDbCalls)} |`,
+    );
+  }
   if (maxOn) lines.push(`| Checkout POST latency at ${maxOn.rate}/s | ${latency(maxOn.post)}; placement→terminal (client polling, 250 ms steps) p50 ${ms(maxOn.timeToTerminal?.med, 0)} / p95 ${ms(maxOn.timeToTerminal?.['p(95)'], 0)} | — | — |`);
   lines.push(`| Max sustainable checkout rate, telemetry off | ${maxOff ? `**${maxOff.rate}/s**` : 'none'} (search stopped: ${r.searchOff.stoppedBy}) | — | — |`);
   if (maxOff) lines.push(`| Checkout POST latency at ${maxOff.rate}/s, telemetry off | ${latency(maxOff.post)} | — | — |`);
@@ -99,6 +142,9 @@ export function renderMarkdown(r: Results): string {
       `| Catalog read throughput via gateway (8 closed-loop clients: list page, product, stock) | **${r.reads.rps.toFixed(0)} req/s**, ${pct(r.reads.failed * 100)} failed, ${latency(r.reads.latency)}; busiest (cores): ${busiest(r.reads.usage)} | — | — |`,
     );
   }
+
+  // (d2) closed-loop customers
+  if (r.customers) lines.push(customersRow(r.customers));
 
   // (e) saga time
   const saga = r.saga;
@@ -151,13 +197,55 @@ export function renderMarkdown(r: Results): string {
       );
     }
   }
+  if (r.customers) lines.push('', ...renderCustomers(r.customers));
   if (r.sagaTraces) lines.push('', ...renderSagaTraces(r.sagaTraces));
+  if (r.growth) lines.push('', ...renderGrowth(r.growth));
   if (r.profiles) lines.push('', ...renderProfiles(r.profiles));
   if (r.notes.length > 0) {
     lines.push('');
     for (const note of r.notes) lines.push(`- ${note}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+type Customers = NonNullable<Results['customers']>;
+
+/** Met: no 5xx, no breaker opening, every accepted order terminal in time; n/a when nothing was accepted or the breakers were not readable. */
+export function customersVerdict(c: Customers): boolean | undefined {
+  if (c.responses['5xx'] > 0 || c.notTerminalInBudget > 0 || (c.breakers?.total ?? 0) > 0) return false;
+  if (c.accepted === 0 || !c.breakers || c.breakers.watched.length === 0) return undefined;
+  return true;
+}
+
+function customersRow(c: Customers): string {
+  const seconds = (value: number | undefined) => (value === undefined ? 'n/a' : `${(value / 1000).toFixed(1)} s`);
+  const late = c.notTerminalInBudget > 0 ? `, **${c.notTerminalInBudget} not terminal within ${c.terminalBudgetS} s**` : '';
+  const result =
+    `**${c.accepted} orders** (${c.placed} placed), ${c.responses['5xx']}×5xx, ${c.breakers ? `${c.breakers.total} breaker openings` : 'breaker openings n/a'}, ` +
+    `max terminal ${seconds(c.timeToTerminal?.max)}${late}`;
+  return `| ${c.customers} closed-loop customers, ${c.durationS} s (each: list products, view one, order, poll to terminal) | ${result} | 0×5xx, 0 breaker openings, all terminal ≤ ${TARGETS.customersTerminalS} s | ${verdict(customersVerdict(c))} |`;
+}
+
+/** The closed-loop customers: responses by class, latency per request kind, placement → terminal. */
+export function renderCustomers(c: Customers): string[] {
+  const r = c.responses;
+  const opened = c.breakers ? Object.entries(c.breakers.byBreaker).map(([name, n]) => `${name} ${n}×`) : [];
+  const breakers = c.breakers ? `breakers watched in ${c.breakers.watched.join(', ') || 'no process'}${opened.length > 0 ? `; opened: ${opened.join(', ')}` : ', none opened'}` : 'breaker metrics not readable';
+  const lines = [
+    `Closed-loop customers (stack C, after its timed phases; ${c.customers} customers for ${c.durationS} s, each on its own user; ${c.visits} visits, ${c.stockUnitsBefore} units in stock before): ` +
+      `${r.total} responses: ${r['2xx']} 2xx, ${r['3xx']} 3xx, ${r['4xx']} 4xx (${r['429']} of them 429), ${r['5xx']} 5xx (${r['503']} of them 503), ${r.none} without an answer; ` +
+      `${c.confirmed} orders CONFIRMED, ${c.cancelled} CANCELLED, ${c.notTerminalInBudget} of ${c.accepted} accepted not terminal within ${c.terminalBudgetS} s; ${breakers}; busiest (cores): ${busiest(c.usage)}.`,
+    '',
+    '| Request | Count | p50 | p95 | max |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const name of VISIT_REQUESTS) {
+    const t = c.latency[name];
+    lines.push(`| ${name} | ${t?.count ?? 0} | ${ms(t?.med)} | ${ms(t?.['p(95)'])} | ${ms(t?.max)} |`);
+  }
+  const t = c.timeToTerminal;
+  lines.push(`| placement → terminal (client polling, 250 ms steps) | ${t?.count ?? 0} | ${ms(t?.med, 0)} | ${ms(t?.['p(95)'], 0)} | ${ms(t?.max, 0)} |`);
+  return lines;
 }
 
 const OTEL = 'OpenTelemetry (SDK, instrumentation, exporter)';
@@ -207,6 +295,24 @@ export function renderProfiles(p: Profiles): string[] {
 }
 
 /** Where a saga's time goes, from its trace (stack D, OTLP export on). */
+/** The grown stack's search and its collections before and after. */
+export function renderGrowth(g: NonNullable<Results['growth']>): string[] {
+  const lines = [
+    `Growth (stack E): ${g.orders} past orders written through the services' own data modules in ${g.seedSeconds.toFixed(0)} s, then the same rate search. Documents per collection after seeding → at the end:`,
+    '',
+    '| Collection | After seeding | At the end |',
+    '| --- | --- | --- |',
+  ];
+  for (const name of Object.keys({ ...g.countsBefore, ...g.countsAfter }).sort()) lines.push(`| ${name} | ${g.countsBefore[name] ?? 0} | ${g.countsAfter[name] ?? 0} |`);
+  lines.push('', '| Rate | Sustained | POST p50 / p95 | Accepted | Terminal ≤ 10 s | Busiest processes (cores) | Why not |', '| --- | --- | --- | --- | --- | --- | --- |');
+  for (const step of g.search.steps) {
+    lines.push(
+      `| ${step.rate}/s | ${step.sustainable ? 'yes' : 'no'} | ${ms(step.post?.med, 0)} / ${ms(step.post?.['p(95)'], 0)} | ${step.accepted}/${step.posted} | ${pct(step.completedRate * 100)} | ${busiest(step.usage)} | ${step.failures.join('; ')} |`,
+    );
+  }
+  return lines;
+}
+
 export function renderSagaTraces(t: NonNullable<Results['sagaTraces']>): string[] {
   const s = t.stats;
   if (!s) return [`Saga traces at ${t.rate}/s: no complete saga trace was received.`];
@@ -216,7 +322,7 @@ export function renderSagaTraces(t: NonNullable<Results['sagaTraces']>): string[
       `\`tracemart_saga_duration\` in the same run: ${h ? `p50 ${ms(h.p50Ms, 0)} / p95 ${ms(h.p95Ms, 0)}` : 'n/a'}). Order received → order CONFIRMED, along the causal path; ` +
       'each instant is charged to the first category that applies, in the order of the table:',
     '',
-    `| Category | Median saga (${ms(s.median.sagaMs, 0)}, ${s.median.dbCalls} database calls, ${s.median.hops} NATS hops) | Slowest ${s.slowest.sagas} (median ${ms(s.slowest.sagaMs, 0)}, ${s.slowest.dbCalls} database calls) |`,
+    `| Category | Median saga (${ms(s.median.sagaMs, 0)}, ${s.median.dbCalls} database calls on the causal path, ${s.median.dbCallsInTrace} in the whole trace, ${s.median.hops} NATS hops) | Slowest ${s.slowest.sagas} (median ${ms(s.slowest.sagaMs, 0)}, ${s.slowest.dbCalls} database calls on the causal path, ${s.slowest.dbCallsInTrace} in the whole trace) |`,
     '| --- | --- | --- |',
   ];
   for (const category of SAGA_CATEGORIES) {
@@ -224,5 +330,13 @@ export function renderSagaTraces(t: NonNullable<Results['sagaTraces']>): string[
     lines.push(`| ${category} | ${ms(s.median.ms[category], 1)}${share(s.median.ms[category], s.median.sagaMs)} | ${ms(s.slowest.ms[category], 1)}${share(s.slowest.ms[category], s.slowest.sagaMs)} |`);
   }
   lines.push('', 'Medians per category do not add up to the median saga exactly (each is the median of its own column).');
+  lines.push(
+    '',
+    `Database calls (spans with \`db.system\` mongodb) per saga trace, by service: median over the ${s.sagas} sagas, in the whole trace (projections, notification and work after the confirmation included) and on the causal path; the medians need not add up to the totals above.`,
+    '',
+    '| Service | Whole trace | Causal path |',
+    '| --- | --- | --- |',
+    ...s.dbCallsByService.map((d) => `| ${d.service} | ${d.trace} | ${d.path} |`),
+  );
   return lines;
 }

@@ -4,6 +4,8 @@
  * is recorded). Only the causal path counts: the chain of spans leading to that end, plus everything
  * they did inside themselves; branches that other consumers started (the read-model projector, the
  * notification) are left out. Each instant of the saga is charged to one category, most specific first.
+ * Database calls are also counted over the whole trace (every service, those branches and whatever ran
+ * after the confirmation included), in all and per service.
  */
 
 export interface TraceSpan {
@@ -28,6 +30,10 @@ export interface SagaBreakdown {
   ms: Record<SagaCategory, number>;
   /** Database calls on the causal path. */
   dbCalls: number;
+  /** Database calls anywhere in the trace: every service, projections and notification included. */
+  dbCallsInTrace: number;
+  /** Database calls per service: in the whole trace, and on the causal path. */
+  dbCallsByService: Record<string, { trace: number; path: number }>;
   /** NATS hops on the causal path (consumer spans). */
   hops: number;
 }
@@ -39,6 +45,18 @@ const CONSUMER = 5;
 const isDb = (s: TraceSpan) => s.attributes['db.system'] === 'mongodb' || s.attributes['db.system.name'] === 'mongodb';
 const isProcessor = (s: TraceSpan) => s.name === 'charge card';
 const isHttpClient = (s: TraceSpan) => s.kind === CLIENT && (s.attributes['http.request.method'] !== undefined || s.attributes['http.method'] !== undefined);
+
+/** Database spans per service, in the whole trace and among those on the causal path. */
+function dbCallsByService(trace: TraceSpan[], path: TraceSpan[]): Record<string, { trace: number; path: number }> {
+  const counts: Record<string, { trace: number; path: number }> = {};
+  const onPath = new Set(path.map((s) => s.spanId));
+  for (const span of trace.filter(isDb)) {
+    const entry = (counts[span.service] ??= { trace: 0, path: 0 });
+    entry.trace += 1;
+    if (onPath.has(span.spanId)) entry.path += 1;
+  }
+  return counts;
+}
 
 function categoryOf(active: TraceSpan[]): SagaCategory {
   if (active.some(isDb)) return 'database (FerretDB)';
@@ -92,6 +110,8 @@ export function sagaBreakdown(spans: TraceSpan[]): SagaBreakdown | undefined {
     sagaMs: t1 - t0,
     ms,
     dbCalls: path.filter(isDb).length,
+    dbCallsInTrace: spans.filter(isDb).length,
+    dbCallsByService: dbCallsByService(spans, path),
     hops: path.filter((s) => s.kind === CONSUMER).length,
   };
 }
@@ -99,9 +119,11 @@ export function sagaBreakdown(spans: TraceSpan[]): SagaBreakdown | undefined {
 export interface SagaTraceStats {
   sagas: number;
   /** Median saga and the median of each category over all sagas. */
-  median: { sagaMs: number; ms: Record<SagaCategory, number>; dbCalls: number; hops: number };
+  median: { sagaMs: number; ms: Record<SagaCategory, number>; dbCalls: number; dbCallsInTrace: number; hops: number };
   /** The same over the slowest tenth of the sagas (at least one): what makes the tail. */
-  slowest: { sagas: number; sagaMs: number; ms: Record<SagaCategory, number>; dbCalls: number };
+  slowest: { sagas: number; sagaMs: number; ms: Record<SagaCategory, number>; dbCalls: number; dbCallsInTrace: number };
+  /** Per service, the median over all sagas of its database calls (0 in a trace without any), most first. */
+  dbCallsByService: { service: string; trace: number; path: number }[];
 }
 
 const medianOf = (values: number[]): number => {
@@ -116,8 +138,21 @@ function medians(list: SagaBreakdown[]) {
     sagaMs: medianOf(list.map((b) => b.sagaMs)),
     ms: Object.fromEntries(SAGA_CATEGORIES.map((c) => [c, medianOf(list.map((b) => b.ms[c]))])) as Record<SagaCategory, number>,
     dbCalls: medianOf(list.map((b) => b.dbCalls)),
+    dbCallsInTrace: medianOf(list.map((b) => b.dbCallsInTrace)),
     hops: medianOf(list.map((b) => b.hops)),
   };
+}
+
+/** Per service seen in any saga, the median of its database calls per saga, whole trace and causal path. */
+export function dbCallsByServiceMedians(list: SagaBreakdown[]): SagaTraceStats['dbCallsByService'] {
+  const services = [...new Set(list.flatMap((b) => Object.keys(b.dbCallsByService)))];
+  return services
+    .map((service) => ({
+      service,
+      trace: medianOf(list.map((b) => b.dbCallsByService[service]?.trace ?? 0)),
+      path: medianOf(list.map((b) => b.dbCallsByService[service]?.path ?? 0)),
+    }))
+    .sort((a, b) => b.trace - a.trace || a.service.localeCompare(b.service));
 }
 
 /** Groups spans by trace, breaks each saga down, and summarises. */
@@ -128,5 +163,5 @@ export function sagaTraceStats(spans: TraceSpan[]): SagaTraceStats | undefined {
   if (sagas.length === 0) return undefined;
   const slow = [...sagas].sort((a, b) => b.sagaMs - a.sagaMs).slice(0, Math.max(1, Math.round(sagas.length / 10)));
   const { hops: _hops, ...slowMedians } = medians(slow);
-  return { sagas: sagas.length, median: medians(sagas), slowest: { sagas: slow.length, ...slowMedians } };
+  return { sagas: sagas.length, median: medians(sagas), slowest: { sagas: slow.length, ...slowMedians }, dbCallsByService: dbCallsByServiceMedians(sagas) };
 }

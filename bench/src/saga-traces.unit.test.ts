@@ -40,6 +40,14 @@ function trace(traceId = 't1', stretch = 1): TraceSpan[] {
   ];
 }
 
+/** The notification consumer of `payments.charged` after the confirmation: two database calls off the causal path. */
+function withNotification(spans: TraceSpan[]): TraceSpan[] {
+  const charged = spans.find((s) => s.name === 'publish payments.charged');
+  const traceId = charged?.traceId ?? 't1';
+  const notify = span('notification', 'process payments.charged', 5, 100, 130, charged, {}, traceId);
+  return [...spans, notify, span('notification', 'find', 3, 101, 104, notify, db, traceId), span('notification', 'insert', 3, 105, 112, notify, db, traceId)];
+}
+
 describe('saga breakdown from a trace', () => {
   it('when a saga is traced, then each instant of it is charged to one category along the causal path only', () => {
     const saga = sagaBreakdown(trace());
@@ -56,6 +64,27 @@ describe('saga breakdown from a trace', () => {
     expect(saga?.hops).toBe(3);
   });
 
+  it('when other consumers also query the database, then the whole trace counts them, per service, and the causal path does not', () => {
+    const spans = withNotification(trace());
+    const saga = sagaBreakdown(spans);
+    expect(saga?.dbCalls).toBe(4);
+    expect(saga?.dbCallsInTrace).toBe(7); // the 4 on the path, the projector's update, the notification's find and insert
+    expect(saga?.dbCallsByService).toEqual({
+      catalog: { trace: 1, path: 1 },
+      order: { trace: 3, path: 2 },
+      inventory: { trace: 1, path: 1 },
+      notification: { trace: 2, path: 0 },
+    });
+  });
+
+  it('when a trace has spans that are not database calls, then they are not counted as such', () => {
+    const spans = trace().map((s) => (s.service === 'inventory' && s.name === 'update' ? { ...s, attributes: { 'db.system': 'postgresql' } } : s));
+    expect(sagaBreakdown(spans)?.dbCallsInTrace).toBe(4);
+    expect(sagaBreakdown(spans)?.dbCallsByService.inventory).toBeUndefined();
+    const semconv = trace().map((s) => (s.attributes['db.system'] ? { ...s, attributes: { 'db.system.name': 'mongodb' } } : s));
+    expect(sagaBreakdown(semconv)?.dbCallsInTrace).toBe(5);
+  });
+
   it('when a trace has no confirmation, then it is not a saga', () => {
     expect(sagaBreakdown(trace().filter((s) => s.name !== 'process payments.charged'))).toBeUndefined();
   });
@@ -67,5 +96,21 @@ describe('saga breakdown from a trace', () => {
     expect(stats?.median.sagaMs).toBe(216);
     expect(stats?.median.ms['card processor (simulated)']).toBe(40);
     expect(stats?.slowest).toMatchObject({ sagas: 1, sagaMs: 324 });
+  });
+
+  it('when only some traces have a notification, then the whole-trace and per-service database calls are medians over every saga, absent as 0', () => {
+    const spans = [...withNotification(trace('a', 1)), ...withNotification(trace('b', 2)), ...trace('c', 3)];
+    const stats = sagaTraceStats(spans);
+    expect(stats?.median.dbCalls).toBe(4);
+    expect(stats?.median.dbCallsInTrace).toBe(7); // 7, 7, 5
+    expect(stats?.slowest.dbCallsInTrace).toBe(5); // c is the slowest
+    expect(stats?.dbCallsByService).toEqual([
+      { service: 'order', trace: 3, path: 2 },
+      { service: 'notification', trace: 2, path: 0 },
+      { service: 'catalog', trace: 1, path: 1 },
+      { service: 'inventory', trace: 1, path: 1 },
+    ]);
+    const withoutNotification = sagaTraceStats([...withNotification(trace('a', 1)), ...trace('b', 2), ...trace('c', 3)]);
+    expect(withoutNotification?.dbCallsByService.find((s) => s.service === 'notification')?.trace).toBe(0);
   });
 });

@@ -216,7 +216,7 @@ describe('openapi.yaml', () => {
   it('when POST /api/orders is read, then it documents the Idempotency-Key, the 202 and every refusal', () => {
     const placeOrder = at(paths, '/api/orders', 'post');
     expect((placeOrder.parameters as Node[]).map((param) => param.name)).toContain('Idempotency-Key');
-    expect(Object.keys(placeOrder.responses as Node)).toEqual(['202', '400', '401', '409', '413', '415', '422', '429', '500', '503']);
+    expect(Object.keys(placeOrder.responses as Node)).toEqual(['202', '400', '401', '413', '415', '422', '429', '500', '503']);
     expect(placeOrder.security).toEqual([{ bearerAuth: [] }]);
   });
 

@@ -29,6 +29,9 @@ export interface ServiceConfig {
   FAULT_ERROR_RATE?: number;
 }
 
+/** How long a claiming consumer remembers an applied event id (README: retention rules). */
+export const PROCESSED_RETENTION_MS = 3600_000;
+
 /** What a service's wiring receives: connected infrastructure and a base app to add routes to. */
 export interface Infrastructure {
   logger: Logger;
@@ -47,6 +50,8 @@ export interface Wiring {
   consumers?: ConsumerSpec[];
   /** Background work (sweepers, relays) started after the consumers and stopped before NATS drains. */
   background?: { start: () => void | Promise<void>; stop: () => Promise<void> }[];
+  /** Batched bookkeeping (see BatchedWrites) written once NATS has drained, before MongoDB closes. */
+  flushOnStop?: (() => Promise<void>)[];
 }
 
 export interface RunningService {
@@ -114,9 +119,9 @@ export async function startService(options: {
     finishApp(app, logger);
     const processed = infra.processed;
     for (const consumer of wiring.consumers ?? []) await bus.consume({ processed, ...consumer });
-    // Applied-event ids are kept 7 days (far beyond the duplicate window and any redelivery), then swept:
-    // FerretDB has no TTL indexes, so expiry is the application's job.
-    const expiry = setInterval(() => void processed.expire(new Date(Date.now() - 7 * 24 * 3600_000)).catch(() => undefined), 3600_000);
+    // Applied-event ids are kept an hour (beyond JetStream's 2-minute duplicate window and a claiming consumer's
+    // redelivery horizon: maxDeliver x backoff, minutes), then swept: FerretDB has no TTL indexes.
+    const expiry = setInterval(() => void processed.expire(new Date(Date.now() - PROCESSED_RETENTION_MS)).catch(() => undefined), 300_000);
     expiry.unref();
     lifecycle.onShutdown('stop processed-event expiry', () => clearInterval(expiry));
     for (const job of wiring.background ?? []) await job.start();
@@ -129,6 +134,7 @@ export async function startService(options: {
     lifecycle.onShutdown('close http', () => running.close());
     for (const job of wiring.background ?? []) lifecycle.onShutdown('stop background job', () => job.stop());
     lifecycle.onShutdown('drain nats', () => connectedBus.drain());
+    for (const flush of wiring.flushOnStop ?? []) lifecycle.onShutdown('write batched bookkeeping', flush);
     lifecycle.onShutdown('close mongodb', () => connectedMongo.close());
     lifecycle.onShutdown('lift faults', () => faults.dispose());
 

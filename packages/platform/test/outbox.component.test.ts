@@ -41,7 +41,9 @@ describe('embedded outbox', () => {
     const events = [newEnvelope('outboxtest.changed', { id }, { source: 'test', correlationId: id }), newEnvelope('outboxtest.noted', { id }, { source: 'test', correlationId: id })];
     expect(await relay.write(things, { _id: id }, { $set: { state: 'changed' } }, events)).toBe(true);
     await eventually(async () => received.filter((r) => events.some((e) => e.id === r)).length, (n) => n === 2);
-    expect((await things.findOne({ _id: id }))?.outbox ?? []).toEqual([]);
+    const after = await things.findOne({ _id: id });
+    expect(after?.outbox ?? []).toEqual([]);
+    expect(after?.outboxPending).toBeUndefined(); // emptied in one update: the sweep no longer looks at it
     expect(await relay.sweep()).toBe(0);
   });
 
@@ -51,7 +53,7 @@ describe('embedded outbox', () => {
     const id = randomUUID();
     const fresh = newEnvelope('outboxtest.fresh', { id }, { source: 'test', correlationId: id });
     const stranded = newEnvelope('outboxtest.stranded', { id }, { source: 'test', correlationId: id, now: new Date(Date.now() - 5_000) });
-    await things.insertOne({ _id: id, outbox: [stranded, fresh] });
+    await things.insertOne({ _id: id, outbox: [stranded, fresh], outboxPending: true });
     // The fresh one is left to the immediate path (within the grace period); the stranded one is swept.
     expect(await relay.sweep()).toBe(1);
     expect((await things.findOne({ _id: id }))?.outbox?.map((e) => e.id)).toEqual([fresh.id]);

@@ -4,6 +4,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { INSTALL_GIN_TWINS } from './postgres-indexes';
 import { spawnManaged, type ManagedProcess } from './process';
 
 /**
@@ -82,9 +83,9 @@ function asOwner(owner: Owner | undefined, command: string, args: string[]): [st
 }
 
 /** Runs a one-off command to completion; rejects naming `what` with the command's last output lines when it fails. */
-function run(what: string, [command, args]: [string, string[]], input?: string): Promise<string> {
+function run(what: string, [command, args]: [string, string[]], input?: string, env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -238,6 +239,8 @@ export async function startPostgres(options: PostgresOptions): Promise<Postgres>
     // The log keeps start-up, checkpoints, shutdown and fatal errors, but not failed statements: FerretDB answers
     // those to the services (a unique-key conflict is routine here), and their details hold stored values (emails).
     ...['-c', 'log_min_messages=log'],
+    // FerretDB's prepared statements name the field as a parameter; only a custom plan can use an index (postgres-indexes.ts).
+    ...['-c', 'plan_cache_mode=force_custom_plan'],
   ];
   // setsid and setpriv each exec the next program, so the managed process is the postmaster itself. setsid gives it
   // its own session: a Ctrl-C in the terminal reaches FerretDB and the services but not PostgreSQL, which stops when
@@ -261,6 +264,18 @@ export async function startPostgres(options: PostgresOptions): Promise<Postgres>
   }
   // A cluster made before passwords (trust authentication) has no password file and needs none.
   const passwordFile = join(data, PASSWORD_FILE);
-  const credentials = existsSync(passwordFile) ? `postgres:${encodeURIComponent(readFileSync(passwordFile, 'utf8').trim())}` : 'postgres';
+  const password = existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : undefined;
+  const credentials = password ? `postgres:${encodeURIComponent(password)}` : 'postgres';
+  try {
+    await run(
+      'installing the GIN index twins',
+      [join(bin.dir, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(options.port), '-U', 'postgres', '-d', DATABASE]],
+      INSTALL_GIN_TWINS,
+      { ...process.env, ...(password ? { PGPASSWORD: password } : {}) },
+    );
+  } catch (err) {
+    await managed.stop();
+    throw err;
+  }
   return { url: `postgres://${credentials}@127.0.0.1:${options.port}/${DATABASE}`, process: managed };
 }

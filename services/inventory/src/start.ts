@@ -25,6 +25,9 @@ export async function start(config: Config): Promise<RunningService> {
             subject: 'orders.>',
             decode: validateEvent,
             handler: inventoryHandlers({ store, relay, logger }),
+            // No processed-event claims: every step is idempotent by itself (`holds` guards each unit, the
+            // reservation's unique _id the decision, its status every later transition).
+            processed: undefined,
           },
         ],
         background: [{ start: () => relay.start(), stop: () => relay.stop() }],

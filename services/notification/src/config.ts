@@ -16,5 +16,7 @@ export const configSchema = baseConfigSchema
     NOTIFICATION_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
     /** Bounded concurrency in front of the provider (JetStream max ack pending). */
     NOTIFICATION_MAX_ACK_PENDING: z.coerce.number().int().min(1).max(1000).default(16),
+    /** Sent notifications stay in the customer's inbox this many days, then the hourly sweep deletes them. */
+    NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   });
 export type Config = z.infer<typeof configSchema>;

@@ -1,4 +1,4 @@
-import { embeddedOutbox, startService, type RunningService } from '@tracemart/platform';
+import { embeddedOutbox, startService, sweepEvery, type RunningService } from '@tracemart/platform';
 import { allStreams, streams, validateEvent } from '@tracemart/contracts';
 import type { Config } from './config';
 import { createNotificationStore } from './data/notifications';
@@ -32,7 +32,10 @@ export async function start(config: Config): Promise<RunningService> {
             backoffMs: [500, 1_000, 2_000, 4_000, 8_000],
           },
         ],
-        background: [{ start: () => relay.start(), stop: () => relay.stop() }],
+        background: [
+          { start: () => relay.start(), stop: () => relay.stop() },
+          sweepEvery(3600_000, () => store.expire(new Date(Date.now() - config.NOTIFICATION_RETENTION_DAYS * 24 * 3600_000))),
+        ],
       };
     },
   });

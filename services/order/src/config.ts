@@ -12,6 +12,8 @@ export const configSchema = baseConfigSchema
     /** The order service prices items by calling the catalog through the gateway. */
     GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
     CATALOG_TIMEOUT_MS: z.coerce.number().int().positive().default(2_000),
+    /** How long a product's price is reused for new orders before the catalog is asked again (0: always ask). */
+    CATALOG_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
     /** Orders still PENDING after this long are cancelled with SAGA_TIMEOUT by the leader's sweeper. */
     SAGA_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
     SAGA_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),

@@ -1,4 +1,4 @@
-import { createIdempotencyStore, startService, sweepEvery, type EventEnvelope, type RunningService } from '@tracemart/platform';
+import { startService, type EventEnvelope, type RunningService } from '@tracemart/platform';
 import { allStreams, streams, validateEvent } from '@tracemart/contracts';
 import { createCatalogClient } from './catalog-client';
 import type { Config } from './config';
@@ -15,14 +15,15 @@ export async function start(config: Config): Promise<RunningService> {
     streams: allStreams,
     validateEvent,
     wire: async ({ db, app, logger, outbox, bus }) => {
-      const store = await createOrderEventStore(db);
+      const store = await createOrderEventStore(db, logger);
       const relay = outbox([store.outboxSource()]);
       if (config.TEST_CRASH_BEFORE_PUBLISH) relay.enableCrashPoint(config.TEST_CRASH_BEFORE_PUBLISH);
-      const catalog = createCatalogClient({ gatewayUrl: config.GATEWAY_URL, timeoutMs: config.CATALOG_TIMEOUT_MS });
+      const catalog = createCatalogClient({ gatewayUrl: config.GATEWAY_URL, timeoutMs: config.CATALOG_TIMEOUT_MS, cacheTtlMs: config.CATALOG_CACHE_TTL_MS });
       const orders = createOrderUseCases({ store, relay, catalog, logger });
-      const idempotency = await createIdempotencyStore(db);
       const projector = createOrderProjector(db);
-      app.use('/orders', orderRoutes(orders, idempotency, projector));
+      // "My orders" looks summaries up by user: an index lookup (on FerretDB through its PostgreSQL twin).
+      await projector.collection.createIndex({ userId: 1 });
+      app.use('/orders', orderRoutes(orders, projector));
       const handler = orderSagaHandler(orders);
       const sweeper = createSagaSweeper({
         bus,
@@ -36,8 +37,10 @@ export async function start(config: Config): Promise<RunningService> {
       });
       return {
         consumers: [
-          { stream: streams.payments.name, durable: 'order-payments', subject: 'payments.>', handles: ['payments.charged', 'payments.declined'], decode: validateEvent, handler },
-          { stream: streams.inventory.name, durable: 'order-inventory', subject: 'inventory.rejected', decode: validateEvent, handler },
+          // No processed-event claims: a decision is idempotent by itself (a terminal order decides nothing more, and
+          // two concurrent decisions meet at the event store's unique version), so a claim would only add two writes.
+          { stream: streams.payments.name, durable: 'order-payments', subject: 'payments.>', handles: ['payments.charged', 'payments.declined'], decode: validateEvent, handler, processed: undefined },
+          { stream: streams.inventory.name, durable: 'order-inventory', subject: 'inventory.rejected', decode: validateEvent, handler, processed: undefined },
           // The CQRS read model: one projector consumer per stream it joins.
           ...[streams.orders, streams.inventory, streams.payments, streams.notifications].map((stream) => ({
             stream: stream.name,
@@ -54,9 +57,9 @@ export async function start(config: Config): Promise<RunningService> {
         ],
         background: [
           { start: () => relay.start(), stop: () => relay.stop() },
-          sweepEvery(3600_000, () => idempotency.expire()),
           { start: () => sweeper.start(), stop: () => sweeper.stop() },
         ],
+        flushOnStop: [() => store.flush()],
       };
     },
   });

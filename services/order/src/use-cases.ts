@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, getMeter, type Logger, type OutboxRelay } from '@tracemart/platform';
+import { AppError, canonicalHash, getMeter, keyedUuid, type Logger, type OutboxRelay } from '@tracemart/platform';
 import type { CancelReason, PlaceOrderBody } from '@tracemart/contracts';
 import type { CatalogClient } from './catalog-client';
 import { ConcurrencyError, type OrderEventStore, type StoredEvent } from './data/event-store';
@@ -45,13 +45,19 @@ function toView(state: OrderState, events: StoredEvent[]): OrderView {
   };
 }
 
+export interface PlacedOrder {
+  order: OrderView;
+  /** True when an Idempotency-Key named an order placed before: `order` is that first answer again. */
+  replayed: boolean;
+}
+
 const MAX_APPEND_ATTEMPTS = 5;
 
 export function createOrderUseCases(deps: { store: OrderEventStore; relay: OutboxRelay; catalog: CatalogClient; logger: Logger }) {
   const { store, relay, catalog, logger } = deps;
 
-  async function commit(streamId: string, version: number, events: OrderEvent[], correlationId: string): Promise<StoredEvent[]> {
-    const stored = await store.append(streamId, version, events, correlationId);
+  async function commit(streamId: string, version: number, events: OrderEvent[], correlationId: string, extra: { requestHash?: string } = {}): Promise<StoredEvent[]> {
+    const stored = await store.append(streamId, version, events, correlationId, extra);
     await relay.publishNow(stored.map((doc) => ({ event: doc.envelope, markPublished: () => store.markPublished(doc._id) })));
     return stored;
   }
@@ -91,13 +97,31 @@ export function createOrderUseCases(deps: { store: OrderEventStore; relay: Outbo
 
   async function settle(orderId: string, decision: (state: OrderState) => OrderEvent[]): Promise<void> {
     const { stored, placedAt } = await decide(orderId, decision);
-    if (stored.length === 0) return;
-    await store.markSettled(orderId);
+    // Also when nothing was decided (already terminal): a mark lost in a crash is made again when the sweeper retries.
+    store.markSettled(orderId);
     recordTerminal(stored, placedAt);
   }
 
+  /**
+   * A repeat of a checkout with the same Idempotency-Key: the order it names exists. The original answer (the
+   * order as placed) comes back if the body is the same, 422 if it differs.
+   */
+  async function replayPlacement(orderId: string, userId: string, requestHash: string): Promise<PlacedOrder> {
+    const [first] = await store.load(orderId);
+    const state = first ? replay([store.toDomain(first)]) : undefined;
+    if (!first || !state || state.userId !== userId) throw new Error(`order ${orderId} named by an idempotency key is missing`);
+    if (first.requestHash !== requestHash) {
+      throw new AppError('unprocessable', 'IDEMPOTENCY.KEY_REUSED', 'this Idempotency-Key was used with a different request body');
+    }
+    return { order: toView(state, [first]), replayed: true };
+  }
+
   return {
-    async placeOrder(userId: string, body: PlaceOrderBody): Promise<OrderView> {
+    /**
+     * Prices and places an order. With an Idempotency-Key the order's id is derived from the user and the key, so a
+     * repeat cannot place a second order: the event store's unique (streamId, version) refuses it.
+     */
+    async placeOrder(userId: string, body: PlaceOrderBody, idempotencyKey?: string): Promise<PlacedOrder> {
       const products = await catalog.getProducts(body.items.map((item) => item.productId));
       const priced = priceLines(body.items, products);
       if ('error' in priced) {
@@ -106,13 +130,20 @@ export function createOrderUseCases(deps: { store: OrderEventStore; relay: Outbo
         }
         throw new AppError('unprocessable', 'ORDER.TOTAL_TOO_LARGE', 'order total exceeds the limit');
       }
-      const orderId = randomUUID();
-      const stored = await commit(orderId, 0, place({ orderId, userId, ...priced, paymentToken: body.paymentToken }), orderId);
+      const orderId = idempotencyKey === undefined ? randomUUID() : keyedUuid(`order:${userId}`, idempotencyKey);
+      const requestHash = idempotencyKey === undefined ? undefined : canonicalHash(body);
+      let stored: StoredEvent[];
+      try {
+        stored = await commit(orderId, 0, place({ orderId, userId, ...priced, paymentToken: body.paymentToken }), orderId, requestHash ? { requestHash } : {});
+      } catch (err) {
+        if (err instanceof ConcurrencyError && requestHash) return replayPlacement(orderId, userId, requestHash);
+        throw err;
+      }
       placed.add(1);
       logger.info({ orderId, lines: priced.items.length, totalCents: priced.totalCents }, 'order placed');
       const state = replay(stored.map(store.toDomain));
       if (!state) throw new Error('placed order has no state');
-      return toView(state, stored);
+      return { order: toView(state, stored), replayed: false };
     },
 
     /** The order as it is, or as it was at `asOf`; only its owner may see it (others get 404). */

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMongo, createIdempotencyStore, loadConfig, type MongoHandle, type RunningService } from '@tracemart/platform';
+import { connectMongo, keyedUuid, loadConfig, type MongoHandle, type RunningService } from '@tracemart/platform';
 import { USER_ID_HEADER } from '@tracemart/contracts';
 import { serviceEnv, startTestInfra } from '../../../tests/support/infra';
 import { startCatalogStub } from '../../../tests/support/edge-stubs';
 import { configSchema } from '../src/config';
 import { ConcurrencyError, createOrderEventStore } from '../src/data/event-store';
+import { createLogger } from '@tracemart/platform';
 import { start } from '../src/start';
 
 type Infra = Awaited<ReturnType<typeof startTestInfra>>;
@@ -68,18 +69,26 @@ describe('Idempotency-Key on POST /orders', () => {
     expect(await placedCount(b)).toBe(1);
   });
 
-  it('when a key is older than 24 hours, then it has expired: the request runs again and the sweep removes old keys', async () => {
-    let now = new Date('2026-01-01T00:00:00Z');
-    const store = await createIdempotencyStore(mongo.db, { now: () => now });
-    let runs = 0;
-    const work = async () => ({ status: 202, body: { run: ++runs } });
-    expect(await store.run('u', 'k-expiry', { a: 1 }, work)).toMatchObject({ body: { run: 1 }, replayed: false });
-    now = new Date('2026-01-01T23:59:00Z');
-    expect(await store.run('u', 'k-expiry', { a: 1 }, work)).toMatchObject({ body: { run: 1 }, replayed: true });
-    now = new Date('2026-01-02T00:00:01Z');
-    expect(await store.run('u', 'k-expiry', { a: 1 }, work)).toMatchObject({ body: { run: 2 }, replayed: false });
-    now = new Date('2026-01-03T00:00:02Z');
-    expect(await store.expire()).toBeGreaterThanOrEqual(1);
+  it('when the same request is sent many times at once, then exactly one order exists and every answer names it', async () => {
+    const user = `idem-${randomUUID()}`;
+    const key = randomUUID();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => place(user, body, key)));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(202));
+    const ids = new Set(await Promise.all(answers.map(async (a) => ((await a.json()) as { id: string }).id)));
+    expect([...ids]).toEqual([keyedUuid(`order:${user}`, key)]);
+    expect(answers.filter((a) => a.headers.get('idempotent-replayed') === 'true')).toHaveLength(7);
+    expect(await placedCount(user)).toBe(1);
+  });
+
+  it('when the key is repeated after the order moved on, then the answer is still the first one (the order as placed)', async () => {
+    const user = `idem-${randomUUID()}`;
+    const key = randomUUID();
+    const first = (await (await place(user, body, key)).json()) as { id: string; status: string };
+    const orders = mongo.db.collection<{ streamId: string }>('order_events');
+    await orders.insertOne({ _id: randomUUID(), streamId: first.id, version: 2, type: 'orders.confirmed', data: { orderId: first.id, userId: user, totalCents: 0 }, occurredAt: new Date(), published: true } as never);
+    const again = await place(user, body, key);
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual(first);
   });
 
   it('when the key is malformed, then 400', async () => {
@@ -89,7 +98,7 @@ describe('Idempotency-Key on POST /orders', () => {
 
 describe('event store optimistic concurrency', () => {
   it('when two writers append to one stream at the same version, then exactly one wins and the other gets a ConcurrencyError', async () => {
-    const store = await createOrderEventStore(mongo.db);
+    const store = await createOrderEventStore(mongo.db, createLogger('test', 'silent'));
     const streamId = randomUUID();
     const placedEvent = { type: 'orders.placed' as const, data: { orderId: streamId, userId: 'u', items: [], totalCents: 0, paymentToken: 'tok_visa' } };
     await store.append(streamId, 0, [placedEvent], streamId);

@@ -88,7 +88,7 @@ const settled = () => consumerSettled(bus, 'PAYMENTS', 'order-payments');
 beforeAll(async () => {
   infra = await startTestInfra();
   const gatewayUrl = await startCatalogStub();
-  service = await start(loadConfig(configSchema, serviceEnv(infra, { GATEWAY_URL: gatewayUrl, CATALOG_TIMEOUT_MS: '1000' })));
+  service = await start(loadConfig(configSchema, serviceEnv(infra, { GATEWAY_URL: gatewayUrl, CATALOG_TIMEOUT_MS: '1000', CATALOG_CACHE_TTL_MS: '0' })));
   bus = await connectTestBus(infra.natsUrl);
   ({ events: ordersSeen } = await recordEvents(bus, 'ORDERS', 'orders.>'));
 });

@@ -43,9 +43,21 @@ export async function start(config: Config): Promise<RunningPayment> {
       const handler = paymentHandlers({ store, ledger, relay, processor: client, logger });
       return {
         consumers: [
-          { stream: streams.orders.name, durable: 'payment-orders', subject: 'orders.>', handles: ['orders.placed', 'orders.cancelled'], decode: validateEvent, handler },
+          // No processed-event claims: each step is idempotent by itself (an upsert opens the payment, its status
+          // guards every transition, the ledger's unique version every movement of money; the processor is called
+          // with the order id as its idempotency key).
+          { stream: streams.orders.name, durable: 'payment-orders', subject: 'orders.>', handles: ['orders.placed', 'orders.cancelled'], decode: validateEvent, handler, processed: undefined },
           // Unbounded-ish redelivery: a processor outage postpones payments (nak with delay) for as long as it lasts.
-          { stream: streams.inventory.name, durable: 'payment-inventory', subject: 'inventory.>', handles: ['inventory.reserved', 'inventory.rejected'], decode: validateEvent, handler, maxDeliver: 1_000 },
+          {
+            stream: streams.inventory.name,
+            durable: 'payment-inventory',
+            subject: 'inventory.>',
+            handles: ['inventory.reserved', 'inventory.rejected'],
+            decode: validateEvent,
+            handler,
+            maxDeliver: 1_000,
+            processed: undefined,
+          },
         ],
         background: [
           { start: () => relay.start(), stop: () => relay.stop() },

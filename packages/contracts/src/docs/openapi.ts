@@ -190,7 +190,7 @@ export const GATEWAY_ROUTES: readonly RouteDoc[] = [
         in: 'header',
         required: false,
         description:
-          'Makes the request safe to retry (and lets the gateway retry it): a repeat with the same key and body answers the first result with `idempotent-replayed: true`. Keys are per user and kept 24 h.',
+          'Makes the request safe to retry (and lets the gateway retry it): the key names the order (its id is derived from the user and the key), so a repeat with the same key and body answers the order as first placed, with `idempotent-replayed: true`, and a repeat with another body is refused. Keys are per user and never expire.',
         schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,200}$' },
       },
     ],
@@ -212,7 +212,6 @@ export const GATEWAY_ROUTES: readonly RouteDoc[] = [
     },
     errors: {
       400: ['IDEMPOTENCY.INVALID_KEY'],
-      409: ['IDEMPOTENCY.IN_PROGRESS'],
       422: ['ORDER.UNKNOWN_PRODUCT', 'ORDER.TOTAL_TOO_LARGE', 'IDEMPOTENCY.KEY_REUSED'],
       503: ['DEPENDENCY.UNAVAILABLE'],
     },
@@ -457,7 +456,7 @@ const traceHeaders = {
 
 function errorResponse(status: number, codes: string[]): JsonSchema {
   const unique = [...new Set(codes)];
-  const retries = status === 429 || status === 503 || unique.includes('IDEMPOTENCY.IN_PROGRESS');
+  const retries = status === 429 || status === 503;
   return {
     description: `${ERROR_REASONS[status] ?? 'Error'}. Codes: ${unique.join(', ')}.`,
     headers: {

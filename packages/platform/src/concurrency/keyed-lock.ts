@@ -12,4 +12,14 @@ export class KeyedLock {
     });
     return result;
   }
+
+  /** Runs `task` holding every key's turn; keys are taken in sorted order, so two such calls cannot deadlock. */
+  runAll<T>(keys: readonly string[], task: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    const step = (index: number): Promise<T> => {
+      const key = sorted[index];
+      return key === undefined ? task() : this.run(key, () => step(index + 1));
+    };
+    return step(0);
+  }
 }

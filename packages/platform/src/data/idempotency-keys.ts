@@ -1,30 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { Db } from 'mongodb';
 import { AppError } from '../errors';
-import { isDuplicateKeyError } from './mongo';
 
 /**
- * API idempotency keys (`Idempotency-Key` header), scoped per caller:
- *  - same key, same body: the original response is returned again and nothing is done twice;
- *  - same key, different body: 422 IDEMPOTENCY.KEY_REUSED;
- *  - same key while the first request is still running: 409 IDEMPOTENCY.IN_PROGRESS (retry shortly);
- *  - keys expire after `ttlMs` (24 h): an expired key is treated as new. Expired records are also swept,
- *    since FerretDB has no TTL indexes.
- * A request that fails releases its key, so the client may retry with the same key.
+ * API idempotency keys (`Idempotency-Key` header) without a key table: the key NAMES the resource it creates.
+ * `keyedUuid(scope, key)` derives the new resource's id from the caller and the key, so a repeat of the request
+ * tries to create the same resource again, and the store's unique index (an insert, atomic on MongoDB and
+ * FerretDB alike) refuses the second one. The service then answers the first result, or 422 when the stored
+ * request's `canonicalHash` differs from the repeat's. No extra write or read on the first request, and nothing
+ * to expire: a key names its resource for good.
  */
-interface IdempotencyRecord {
-  _id: string;
-  requestHash: string;
-  state: 'IN_PROGRESS' | 'DONE';
-  response?: { status: number; body: unknown };
-  createdAt: Date;
-}
-
-export interface StoredResponse {
-  status: number;
-  body: unknown;
-}
-
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
 
 /** A stable hash of a JSON value: object keys sorted, so key order does not matter. */
@@ -37,60 +21,18 @@ export function canonicalHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
 }
 
-export async function createIdempotencyStore(db: Db, options: { ttlMs?: number; now?: () => Date } = {}) {
-  const records = db.collection<IdempotencyRecord>('idempotency_keys');
-  await records.createIndex({ createdAt: 1 });
-  const ttlMs = options.ttlMs ?? 24 * 3600_000;
-  const now = options.now ?? (() => new Date());
-
-  async function claim(id: string, requestHash: string): Promise<StoredResponse | undefined> {
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      try {
-        await records.insertOne({ _id: id, requestHash, state: 'IN_PROGRESS', createdAt: now() });
-        return undefined;
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-      }
-      const existing = await records.findOne({ _id: id });
-      if (!existing) continue;
-      if (existing.createdAt.getTime() + ttlMs < now().getTime()) {
-        await records.deleteOne({ _id: id, createdAt: existing.createdAt });
-        continue;
-      }
-      if (existing.requestHash !== requestHash) {
-        throw new AppError('unprocessable', 'IDEMPOTENCY.KEY_REUSED', 'this Idempotency-Key was used with a different request body');
-      }
-      if (existing.state === 'IN_PROGRESS' || !existing.response) {
-        throw new AppError('conflict', 'IDEMPOTENCY.IN_PROGRESS', 'a request with this Idempotency-Key is in progress', { retryAfterSeconds: 1 });
-      }
-      return existing.response;
-    }
-    throw new AppError('conflict', 'IDEMPOTENCY.IN_PROGRESS', 'a request with this Idempotency-Key is in progress', { retryAfterSeconds: 1 });
-  }
-
-  return {
-    /**
-     * Runs `work` once per (scope, key, body). Returns the response and whether it was replayed.
-     */
-    async run(scope: string, key: string, body: unknown, work: () => Promise<StoredResponse>): Promise<StoredResponse & { replayed: boolean }> {
-      if (!KEY_PATTERN.test(key)) throw new AppError('invalid', 'IDEMPOTENCY.INVALID_KEY', 'Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 _ . : -');
-      const id = `${scope}:${key}`;
-      const replay = await claim(id, canonicalHash(body));
-      if (replay) return { ...replay, replayed: true };
-      try {
-        const response = await work();
-        await records.updateOne({ _id: id }, { $set: { state: 'DONE', response } });
-        return { ...response, replayed: false };
-      } catch (err) {
-        await records.deleteOne({ _id: id, state: 'IN_PROGRESS' });
-        throw err;
-      }
-    },
-    /** Deletes records older than the key lifetime; returns how many. */
-    async expire(): Promise<number> {
-      const result = await records.deleteMany({ createdAt: { $lt: new Date(now().getTime() - ttlMs) } });
-      return result.deletedCount;
-    },
-  };
+/** The header's value, checked: undefined when absent, 400 IDEMPOTENCY.INVALID_KEY when malformed. */
+export function parseIdempotencyKey(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!KEY_PATTERN.test(raw)) throw new AppError('invalid', 'IDEMPOTENCY.INVALID_KEY', 'Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 _ . : -');
+  return raw;
 }
-export type IdempotencyStore = Awaited<ReturnType<typeof createIdempotencyStore>>;
+
+/** A UUID (version 8, RFC 9562: application-defined) derived from `scope` and `key`: the same pair, the same id. */
+export function keyedUuid(scope: string, key: string): string {
+  const bytes = createHash('sha256').update(scope).update('\0').update(key).digest().subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -15,6 +15,11 @@ import type { EventEnvelope } from './envelope';
  */
 export interface OutboxDocument extends Document {
   outbox?: EventEnvelope[];
+  /**
+   * True while `outbox` may hold events: the sweep looks up `{ outboxPending: true }`, an equality that FerretDB
+   * passes to PostgreSQL (an index lookup), so it reads only documents with work left, not the whole collection.
+   */
+  outboxPending?: true;
 }
 
 export interface PendingEvent {
@@ -30,17 +35,33 @@ export interface OutboxSource {
 
 export function embeddedOutbox<T extends OutboxDocument>(typed: Collection<T>): OutboxSource {
   const collection = typed as unknown as Collection<OutboxDocument>;
+  let indexed: Promise<unknown> | undefined;
   return {
     name: collection.collectionName,
     async *pending(limit) {
-      const docs = collection.find({ 'outbox.0': { $exists: true } } as Filter<OutboxDocument>, { projection: { outbox: 1 } }).limit(limit);
-      for await (const doc of docs) {
-        for (const event of doc.outbox ?? []) {
+      indexed ??= collection.createIndex({ outboxPending: 1 });
+      await indexed;
+      const docs = await collection.find({ outboxPending: true } as Filter<OutboxDocument>, { projection: { outbox: 1 } }).limit(limit).toArray();
+      for (const doc of docs) {
+        const events = doc.outbox ?? [];
+        // Emptied by per-event pulls: the flag goes once nothing is left (the next write sets it again).
+        if (events.length === 0) await collection.updateOne({ _id: doc._id, outbox: { $size: 0 } } as Filter<OutboxDocument>, { $unset: { outboxPending: '' } });
+        for (const event of events) {
           yield { event, markPublished: () => pullFromOutbox(collection, doc._id, event) };
         }
       }
     },
   };
+}
+
+/**
+ * After publishing every event a write stored, empties the outbox in one update when it holds exactly those
+ * (always, when writes to the document are serialised as the services do); otherwise pulls them one by one.
+ */
+async function clearOutbox(collection: Collection<OutboxDocument>, documentId: unknown, events: EventEnvelope[]): Promise<void> {
+  const cleared = await collection.updateOne({ _id: documentId, outbox: events } as Filter<OutboxDocument>, { $set: { outbox: [] }, $unset: { outboxPending: '' } });
+  if (cleared.modifiedCount === 1) return;
+  for (const event of events) await pullFromOutbox(collection, documentId, event);
 }
 
 /**
@@ -82,12 +103,29 @@ export class OutboxRelay {
     events: EventEnvelope[],
     options: { upsert?: boolean } = {},
   ): Promise<boolean> {
-    const withEvents = { ...update, $push: { ...(update.$push ?? {}), outbox: { $each: events } } } as unknown as UpdateFilter<T>;
+    const withEvents = {
+      ...update,
+      $set: { ...(update.$set ?? {}), outboxPending: true },
+      $push: { ...(update.$push ?? {}), outbox: { $each: events } },
+    } as unknown as UpdateFilter<T>;
     const result = await collection.findOneAndUpdate(filter, withEvents, { upsert: options.upsert ?? false, returnDocument: 'after' });
     if (!result) return false;
-    const outbox = collection as unknown as Collection<OutboxDocument>;
-    await this.publishNow(events.map((event) => ({ event, markPublished: () => pullFromOutbox(outbox, result._id, event) })));
+    await this.publishStored(collection, result._id, events);
     return true;
+  }
+
+  /**
+   * Publishes events a write of the caller's stored in a document's outbox (an insert with `outbox: events` and
+   * `outboxPending: true`, say), then empties the outbox in one update. A failure is left to the sweep.
+   */
+  async publishStored<T extends OutboxDocument>(collection: Collection<T>, documentId: unknown, events: EventEnvelope[]): Promise<void> {
+    if (this.crashBefore && events.some((event) => event.type === this.crashBefore)) process.exit(137);
+    try {
+      for (const event of events) await this.relay({ event, markPublished: async () => undefined }, 'immediate');
+      await clearOutbox(collection as unknown as Collection<OutboxDocument>, documentId, events);
+    } catch (err) {
+      this.logger.warn({ err }, 'immediate publish failed; the outbox sweep will retry');
+    }
   }
 
   /**

@@ -1,47 +1,50 @@
-import type {
-  Collection,
-  Db,
-  OutboxDocument,
-  UpdateFilter,
-} from "@tracemart/platform";
-import type { SeedProduct } from "@tracemart/catalog-seed";
-import type { Line, ReservationStatus } from "../domain/reservation";
-import { KeyedLock } from '@tracemart/platform';
+import { KeyedLock, isDuplicateKeyError, type AnyBulkWriteOperation, type Collection, type Db, type EventEnvelope, type OutboxDocument } from '@tracemart/platform';
+import type { SeedProduct } from '@tracemart/catalog-seed';
+import type { Line, ReservationStatus } from '../domain/reservation';
 
 export interface StockDocument {
   _id: string;
   available: number;
   reserved: number;
+  /** Orders whose units of this product are held (reserved, not yet committed or given back). */
+  holds?: string[];
 }
 
 export interface ReservationDocument extends OutboxDocument {
   _id: string;
   status: ReservationStatus;
   lines: Line[];
-  /**
-   * Products whose stock this reservation currently holds. Optional because FerretDB v1 drops an empty
-   * array given in $setOnInsert; absent means none.
-   */
-  held?: string[];
   updatedAt: Date;
 }
 
 export type StockStore = Awaited<ReturnType<typeof createStockStore>>;
 
 /**
- * Stock never goes below zero because every decrement is one conditional single-document update
- * (`available >= quantity`), atomic on MongoDB, with no transaction needed.
- * FerretDB v1 (on SQLite and on PostgreSQL alike) does not apply that conditional update atomically across connections
- * (the race test in reserve-stock.component.test.ts oversold 99 of 94 units without the lock below),
- * so stock changes are also serialised per product within the process. One inventory instance is the
- * local default; with real MongoDB the conditional update alone is enough and instances can scale out.
- * Ordering rule for crash safety: a unit is marked held only after it is taken, and un-marked before it
- * is given back, so a crash can leak a unit (under-sell) but never sell it twice.
+ * Stock never goes below zero and no unit is taken twice for one order because each line is ONE single-document
+ * update: `{ _id, available >= quantity, holds != orderId }` -> take the units and add the order to `holds`.
+ * Giving back and committing are single-document updates too, guarded by `holds == orderId`, so a redelivered
+ * message repeats none of them. On MongoDB that update is atomic by itself; FerretDB v1 (on PostgreSQL too) does
+ * not apply a conditional update atomically across connections (the race test in reserve-stock.component.test.ts
+ * oversold without the lock below), so stock changes are also serialised per product within the process: one
+ * inventory instance is the local default; with real MongoDB the conditional update alone is enough.
+ * All lines of an order are sent in one bulk write (one round trip).
  */
 export async function createStockStore(db: Db) {
   const perProduct = new KeyedLock();
-  const stock = db.collection<StockDocument>("stock");
-  const reservations = db.collection<ReservationDocument>("reservations");
+  const stock = db.collection<StockDocument>('stock');
+  const reservations = db.collection<ReservationDocument>('reservations');
+
+  /** Which of `lines` this order holds now (an equality on the array: FerretDB passes it to PostgreSQL). */
+  async function heldBy(orderId: string, lines: readonly Line[]): Promise<Line[]> {
+    const holding = new Set((await stock.find({ holds: orderId }, { projection: { _id: 1 } }).toArray()).map((doc) => doc._id));
+    return lines.filter((line) => holding.has(line.productId));
+  }
+
+  const giveBackOps = (orderId: string, lines: readonly Line[]): AnyBulkWriteOperation<StockDocument>[] =>
+    lines.map((line) => ({
+      updateOne: { filter: { _id: line.productId, holds: orderId }, update: { $inc: { available: line.quantity, reserved: -line.quantity }, $pull: { holds: orderId } } },
+    }));
+
   return {
     stock,
     reservations,
@@ -53,77 +56,79 @@ export async function createStockStore(db: Db) {
       if (missing.length === 0) return 0;
       const result = await stock.bulkWrite(
         missing.map(({ id, initialStock }) => ({
-          updateOne: {
-            filter: { _id: id },
-            update: { $setOnInsert: { available: initialStock, reserved: 0 } },
-            upsert: true,
-          },
+          updateOne: { filter: { _id: id }, update: { $setOnInsert: { available: initialStock, reserved: 0 } }, upsert: true },
         })),
         { ordered: false },
       );
       return result.upsertedCount;
     },
-    get: (productId: string) => stock.findOne({ _id: productId }),
+    get: (productId: string) => stock.findOne({ _id: productId }, { projection: { holds: 0 } }),
     getReservation: (orderId: string) => reservations.findOne({ _id: orderId }),
-    /** Creates the reservation in `status` unless one exists; returns the stored one. */
-    async open(
-      orderId: string,
-      lines: Line[],
-      status: ReservationStatus,
-    ): Promise<ReservationDocument> {
-      const doc = await reservations.findOneAndUpdate(
-        { _id: orderId },
-        {
-          $setOnInsert: {
-            status,
-            lines,
-            held: [],
-            outbox: [],
-            updatedAt: new Date(),
-          },
+
+    /**
+     * Takes every line for `orderId` (lines already held by it count as taken). All or nothing: when one line is
+     * short, what was taken is given back and that line is returned.
+     */
+    take: (orderId: string, lines: readonly Line[]): Promise<{ taken: true } | { taken: false; short: Line }> =>
+      perProduct.runAll(
+        lines.map((line) => line.productId),
+        async () => {
+          const result = await stock.bulkWrite(
+            lines.map((line) => ({
+              updateOne: {
+                filter: { _id: line.productId, available: { $gte: line.quantity }, holds: { $ne: orderId } },
+                update: { $inc: { available: -line.quantity, reserved: line.quantity }, $push: { holds: orderId } },
+              },
+            })),
+            { ordered: true },
+          );
+          if (result.modifiedCount === lines.length) return { taken: true as const };
+          // Some line was short, or already held by this order (a redelivery): look (a rare path).
+          const held = await heldBy(orderId, lines);
+          const short = lines.find((line) => !held.includes(line));
+          if (!short) return { taken: true as const };
+          if (held.length > 0) await stock.bulkWrite(giveBackOps(orderId, held), { ordered: true });
+          return { taken: false as const, short };
         },
-        { upsert: true, returnDocument: "after" },
-      );
-      if (!doc) throw new Error(`reservation ${orderId} vanished`);
-      return doc;
+      ),
+
+    /** Gives back the units of `lines` that this order holds (a no-op for the others). */
+    giveBack: (orderId: string, lines: readonly Line[]): Promise<void> =>
+      perProduct.runAll(
+        lines.map((line) => line.productId),
+        async () => {
+          if (lines.length > 0) await stock.bulkWrite(giveBackOps(orderId, lines), { ordered: true });
+        },
+      ),
+
+    /** Commits the held lines: the units leave `reserved` for good (a no-op for lines not held). */
+    commit: (orderId: string, lines: readonly Line[]): Promise<void> =>
+      perProduct.runAll(
+        lines.map((line) => line.productId),
+        async () => {
+          if (lines.length === 0) return;
+          await stock.bulkWrite(
+            lines.map((line) => ({ updateOne: { filter: { _id: line.productId, holds: orderId }, update: { $inc: { reserved: -line.quantity }, $pull: { holds: orderId } } } })),
+            { ordered: true },
+          );
+        },
+      ),
+
+    /**
+     * Records the reservation's first state with its events in one insert (the unique `_id` makes it the decision);
+     * returns the reservation that was there first when there already is one.
+     */
+    async decide(orderId: string, status: ReservationStatus, lines: Line[], events: EventEnvelope[]): Promise<ReservationDocument | undefined> {
+      try {
+        await reservations.insertOne({ _id: orderId, status, lines, outbox: events, ...(events.length > 0 ? { outboxPending: true as const } : {}), updatedAt: new Date() });
+        return undefined;
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
+      const existing = await reservations.findOne({ _id: orderId });
+      if (!existing) throw new Error(`reservation ${orderId} vanished`);
+      return existing;
     },
-    /** Takes `quantity` units if that many are available; false when they are not. */
-    take: (orderId: string, line: Line): Promise<boolean> =>
-      perProduct.run(line.productId, async () => {
-        const taken = await stock.updateOne(
-          { _id: line.productId, available: { $gte: line.quantity } },
-          { $inc: { available: -line.quantity, reserved: line.quantity } },
-        );
-        if (taken.modifiedCount === 0) return false;
-        await reservations.updateOne(
-          { _id: orderId },
-          { $addToSet: { held: line.productId } },
-        );
-        return true;
-      }),
-    /** Gives back the units of one held line. */
-    giveBack: (orderId: string, line: Line): Promise<void> =>
-      perProduct.run(line.productId, async () => {
-        const unmarked = await reservations.updateOne(
-          { _id: orderId, held: line.productId },
-          {
-            $pull: { held: line.productId },
-          } as unknown as UpdateFilter<ReservationDocument>,
-        );
-        if (unmarked.modifiedCount === 0) return;
-        await stock.updateOne(
-          { _id: line.productId },
-          { $inc: { available: line.quantity, reserved: -line.quantity } },
-        );
-      }),
-    /** Commits a held line: the units leave `reserved` for good. */
-    commit: (line: Line): Promise<void> =>
-      perProduct.run(line.productId, async () => {
-        await stock.updateOne(
-          { _id: line.productId },
-          { $inc: { reserved: -line.quantity } },
-        );
-      }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { getMeter, KeyedLock, newEnvelope, type EventEnvelope, type HandlerResult, type Logger, type OutboxRelay } from '@tracemart/platform';
 import { isEvent, type EventData, type EventType } from '@tracemart/contracts';
-import type { StockStore } from '../data/stock';
-import { mergeLines, onOrderCancelled, onOrderConfirmed, type ReservationStatus } from '../domain/reservation';
+import type { ReservationDocument, StockStore } from '../data/stock';
+import { mergeLines, onOrderCancelled, onOrderConfirmed, type Line, type ReservationStatus } from '../domain/reservation';
 
 /** Reservation outcomes: reserved, rejected (out of stock), released (compensation), committed. */
 const reservations = getMeter().createCounter('tracemart.inventory.reservations', { unit: '{reservation}', description: 'Reservation outcomes' });
@@ -15,23 +15,35 @@ export function inventoryHandlers(deps: { store: StockStore; relay: OutboxRelay;
   const transition = (orderId: string, from: ReservationStatus, to: ReservationStatus, events: EventEnvelope[]) =>
     relay.write(store.reservations, { _id: orderId, status: from }, { $set: { status: to, updatedAt: new Date() } }, events);
 
+  /** Inserts the reservation's decision with its event; when another decision was there first, undoes the take. */
+  async function decide(orderId: string, status: ReservationStatus, lines: Line[], decided: EventEnvelope): Promise<boolean> {
+    const existing = await store.decide(orderId, status, lines, [decided]);
+    if (!existing) {
+      await relay.publishStored(store.reservations, orderId, [decided]);
+      return true;
+    }
+    // Cancelled first, or a redelivery after the reservation moved on: the units just taken are not this one's to keep.
+    if (existing.status !== 'RESERVED') await store.giveBack(orderId, lines);
+    return false;
+  }
+
+  /** Two round trips in the usual case: one bulk write takes every line, one insert records the decision. */
   async function reserve(msg: EventEnvelope<EventData<'orders.placed'>>): Promise<void> {
     const { orderId } = msg.data;
     const lines = mergeLines(msg.data.items);
-    const reservation = await store.open(orderId, lines, 'PENDING');
-    if (reservation.status !== 'PENDING') return; // already decided (redelivery) or cancelled first
-    for (const line of lines) {
-      if ((reservation.held ?? []).includes(line.productId)) continue;
-      if (await store.take(orderId, line)) continue;
-      for (const held of lines) await store.giveBack(orderId, held);
-      await transition(orderId, 'PENDING', 'REJECTED', [event(msg, 'inventory.rejected', { orderId, reason: 'OUT_OF_STOCK', productId: line.productId })]);
-      reservations.add(1, { outcome: 'rejected' });
-      logger.info({ orderId, productId: line.productId }, 'reservation rejected: out of stock');
+    const taken = await store.take(orderId, lines);
+    if (!taken.taken) {
+      const rejected = event(msg, 'inventory.rejected', { orderId, reason: 'OUT_OF_STOCK', productId: taken.short.productId });
+      if (await decide(orderId, 'REJECTED', lines, rejected)) {
+        reservations.add(1, { outcome: 'rejected' });
+        logger.info({ orderId, productId: taken.short.productId }, 'reservation rejected: out of stock');
+      }
       return;
     }
-    await transition(orderId, 'PENDING', 'RESERVED', [event(msg, 'inventory.reserved', { orderId, items: lines })]);
-    reservations.add(1, { outcome: 'reserved' });
-    logger.info({ orderId }, 'stock reserved');
+    if (await decide(orderId, 'RESERVED', lines, event(msg, 'inventory.reserved', { orderId, items: lines }))) {
+      reservations.add(1, { outcome: 'reserved' });
+      logger.info({ orderId }, 'stock reserved');
+    }
   }
 
   async function release(msg: EventEnvelope<EventData<'orders.cancelled'>>): Promise<void> {
@@ -40,16 +52,19 @@ export function inventoryHandlers(deps: { store: StockStore; relay: OutboxRelay;
     switch (onOrderCancelled(current?.status)) {
       case 'release':
         if (!current) return;
-        for (const line of current.lines) await store.giveBack(orderId, line);
+        // Units first (guarded by `holds`, so a redelivery gives nothing back twice), then the state.
+        await store.giveBack(orderId, current.lines);
         if (await transition(orderId, 'RESERVED', 'RELEASED', [event(msg, 'inventory.released', { orderId })])) {
           reservations.add(1, { outcome: 'released' });
           logger.info({ orderId, reason: msg.data.reason }, 'reservation released (compensation)');
         }
         return;
-      case 'mark-cancelled':
-        // Cancelled before stock was reserved: a late orders.placed must then reserve nothing.
-        await store.open(orderId, [], 'CANCELLED');
+      case 'mark-cancelled': {
+        // Cancelled before stock was reserved: a late orders.placed must then keep nothing.
+        const existing: ReservationDocument | undefined = await store.decide(orderId, 'CANCELLED', [], []);
+        if (existing?.status === 'RESERVED') await release(msg); // reserved in between (another instance)
         return;
+      }
       case 'nothing':
         return;
     }
@@ -59,9 +74,9 @@ export function inventoryHandlers(deps: { store: StockStore; relay: OutboxRelay;
     const { orderId } = msg.data;
     const current = await store.getReservation(orderId);
     if (!current || onOrderConfirmed(current.status) === 'nothing') return;
-    if (!(await transition(orderId, 'RESERVED', 'COMMITTED', [event(msg, 'inventory.committed', { orderId })]))) return;
-    for (const line of current.lines) await store.commit(line);
-    reservations.add(1, { outcome: 'committed' });
+    // Units first (guarded by `holds`), then the state: a crash in between is finished by the redelivery.
+    await store.commit(orderId, current.lines);
+    if (await transition(orderId, 'RESERVED', 'COMMITTED', [event(msg, 'inventory.committed', { orderId })])) reservations.add(1, { outcome: 'committed' });
   }
 
   // Decisions about one order run one at a time (copies of an event under new ids, or a cancellation

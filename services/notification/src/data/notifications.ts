@@ -28,6 +28,13 @@ export async function createNotificationStore(db: Db) {
       if (!stored) throw new Error(`notification ${doc._id} vanished`);
       return stored;
     },
+    /**
+     * Deletes sent notifications older than `cutoff` (the inbox's retention). Safe for delivery: the `_id` that stops
+     * a second email for one order only has to outlive redeliveries of its event, which end within minutes.
+     */
+    async expire(cutoff: Date): Promise<number> {
+      return (await notifications.deleteMany({ status: 'SENT', sentAt: { $lt: cutoff } })).deletedCount;
+    },
     listFor: (userId: string) => notifications.find({ userId }, { projection: { outbox: 0 } }).sort({ createdAt: -1 }).limit(100).toArray(),
   };
 }

@@ -1,10 +1,11 @@
-import { isDuplicateKeyError, newEnvelope, type Db, type EventEnvelope, type OutboxSource } from '@tracemart/platform';
+import { BatchedWrites, isDuplicateKeyError, newEnvelope, type Db, type EventEnvelope, type Logger, type OutboxSource } from '@tracemart/platform';
 import type { OrderEvent } from '../domain/order';
 
 /**
  * The order event store: one document per event, unique on (streamId, version) for optimistic
  * concurrency. It is also the outbox: events are appended with `published: false` and the relay marks
- * them published, so an event exists on the bus if and only if it was stored.
+ * them published, so an event exists on the bus if and only if it was stored. Marking published and settled are
+ * bookkeeping that nobody waits for: batched (one bulk write for many events) and redone by the sweeps if lost.
  */
 export interface StoredEvent {
   _id: string; // event id
@@ -16,19 +17,25 @@ export interface StoredEvent {
   envelope: EventEnvelope;
   traceId?: string;
   published: boolean;
-  /** On the orders.placed event only: set once the order reached a terminal state (for the saga sweeper). */
-  settled?: boolean;
+  /**
+   * On the orders.placed event only, removed once the order reached a terminal state: the saga sweeper looks up
+   * `{ unsettled: true }` (an index lookup), so what it reads is bounded by the orders in flight, not by history.
+   */
+  unsettled?: true;
+  /** On the orders.placed event of an order placed with an Idempotency-Key: the request's canonical hash. */
+  requestHash?: string;
 }
 
 export class ConcurrencyError extends Error {
   override name = 'ConcurrencyError';
 }
 
-export async function createOrderEventStore(db: Db) {
+export async function createOrderEventStore(db: Db, logger: Logger) {
   const events = db.collection<StoredEvent>('order_events');
   await events.createIndex({ streamId: 1, version: 1 }, { unique: true });
   await events.createIndex({ published: 1 });
-  await events.createIndex({ type: 1, settled: 1, occurredAt: 1 });
+  await events.createIndex({ unsettled: 1 });
+  const bookkeeping = new BatchedWrites(events, logger);
 
   const toDomain = (doc: StoredEvent): OrderEvent => ({ type: doc.type, data: doc.data }) as OrderEvent;
 
@@ -40,7 +47,13 @@ export async function createOrderEventStore(db: Db) {
     },
     toDomain,
     /** Appends after `expectedVersion`; throws ConcurrencyError if another writer got there first. */
-    async append(streamId: string, expectedVersion: number, domainEvents: OrderEvent[], correlationId: string): Promise<StoredEvent[]> {
+    async append(
+      streamId: string,
+      expectedVersion: number,
+      domainEvents: OrderEvent[],
+      correlationId: string,
+      extra: { requestHash?: string } = {},
+    ): Promise<StoredEvent[]> {
       const now = new Date();
       const docs: StoredEvent[] = domainEvents.map((event, index) => {
         const envelope = newEnvelope(event.type, event.data, { source: 'order', correlationId, now });
@@ -55,6 +68,7 @@ export async function createOrderEventStore(db: Db) {
           envelope,
           ...(traceparent ? { traceId: traceparent.split('-')[1] } : {}),
           published: false,
+          ...(event.type === 'orders.placed' ? { unsettled: true as const, ...extra } : {}),
         };
       });
       if (docs.length === 0) return [];
@@ -66,15 +80,17 @@ export async function createOrderEventStore(db: Db) {
       }
       return docs;
     },
-    /** Marks an order settled (terminal), so the saga sweeper stops looking at it. */
-    async markSettled(streamId: string): Promise<void> {
-      await events.updateOne({ streamId, version: 1 }, { $set: { settled: true } });
+    /** Marks an order settled (terminal), so the saga sweeper stops looking at it (batched; see BatchedWrites). */
+    markSettled(streamId: string): void {
+      bookkeeping.add({ updateOne: { filter: { streamId, version: 1 }, update: { $unset: { unsettled: '' } } } });
     },
     /** Orders placed before `cutoff` that have not reached a terminal state. */
     async unsettledBefore(cutoff: Date, limit: number): Promise<string[]> {
-      const docs = await events.find({ type: 'orders.placed', settled: { $ne: true }, occurredAt: { $lt: cutoff } }, { projection: { streamId: 1 } }).limit(limit).toArray();
+      const docs = await events.find({ unsettled: true, occurredAt: { $lt: cutoff } }, { projection: { streamId: 1 } }).limit(limit).toArray();
       return docs.map((doc) => doc.streamId);
     },
+    /** Writes the batched bookkeeping now (at shutdown, and in tests). */
+    flush: () => bookkeeping.flush(),
     outboxSource(): OutboxSource {
       return {
         name: 'order_events',
@@ -90,7 +106,7 @@ export async function createOrderEventStore(db: Db) {
   };
 
   async function markPublished(id: string): Promise<void> {
-    await events.updateOne({ _id: id }, { $set: { published: true } });
+    bookkeeping.add({ updateOne: { filter: { _id: id }, update: { $set: { published: true } } } });
   }
 }
 export type OrderEventStore = Awaited<ReturnType<typeof createOrderEventStore>>;

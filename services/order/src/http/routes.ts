@@ -1,8 +1,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AppError, parseInput } from '@tracemart/platform';
+import { AppError, parseIdempotencyKey, parseInput } from '@tracemart/platform';
 import { placeOrderBodySchema, USER_ID_HEADER } from '@tracemart/contracts';
-import type { IdempotencyStore } from '@tracemart/platform';
 import type { OrderProjector } from '../projections/projector';
 import type { OrderUseCases } from '../use-cases';
 
@@ -22,18 +21,16 @@ function orderId(req: Request): string {
   return parsed.data;
 }
 
-export function orderRoutes(orders: OrderUseCases, idempotency: IdempotencyStore, summaries: OrderProjector): Router {
+export function orderRoutes(orders: OrderUseCases, summaries: OrderProjector): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
     const userId = callerId(req);
     const body = parseInput(placeOrderBodySchema, req.body, 'order');
-    const key = req.header('idempotency-key');
-    const place = async () => ({ status: 202, body: await orders.placeOrder(userId, body) });
-    const result = key === undefined ? { ...(await place()), replayed: false } : await idempotency.run(userId, key, body, place);
-    const order = result.body as { id: string };
-    if (result.replayed) res.setHeader('idempotent-replayed', 'true');
-    res.status(result.status).location(`/api/orders/${order.id}`).json(result.body);
+    const key = parseIdempotencyKey(req.header('idempotency-key'));
+    const { order, replayed } = await orders.placeOrder(userId, body, key);
+    if (replayed) res.setHeader('idempotent-replayed', 'true');
+    res.status(202).location(`/api/orders/${order.id}`).json(order);
   });
 
   router.get('/', async (req, res) => {

@@ -13,8 +13,9 @@ interface LedgerDocument {
 }
 
 /**
- * Append-only ledger with optimistic concurrency: unique (streamId, version). Appending an entry type
- * that the stream already has is a no-op, so a redelivered message never moves money twice.
+ * Append-only ledger with optimistic concurrency: unique (streamId, version). The caller names the version it
+ * appends at (it knows the order's payment state), so an append is one insert; a redelivered message that appends
+ * the same entry again meets the unique index and is a no-op, so money never moves twice.
  */
 export async function createLedger(db: Db) {
   const ledger = db.collection<LedgerDocument>('payment_ledger');
@@ -27,19 +28,16 @@ export async function createLedger(db: Db) {
   return {
     load,
     toEntries: (docs: LedgerDocument[]): LedgerEntry[] => docs.map(({ type, amountCents, version, at }) => ({ type, amountCents, version, at })),
-    async append(orderId: string, type: LedgerEntryType, amountCents: number): Promise<void> {
-      for (let attempt = 0; attempt < 5; attempt += 1) {
-        const existing = await load(orderId);
-        if (existing.some((entry) => entry.type === type)) return;
-        const traceId = currentTraceId();
-        try {
-          await ledger.insertOne({ _id: randomUUID(), streamId: orderId, version: existing.length + 1, type, amountCents, at: new Date(), ...(traceId ? { traceId } : {}) });
-          return;
-        } catch (err) {
-          if (!isDuplicateKeyError(err)) throw err;
-        }
+    async append(orderId: string, version: number, type: LedgerEntryType, amountCents: number): Promise<void> {
+      const traceId = currentTraceId();
+      try {
+        await ledger.insertOne({ _id: randomUUID(), streamId: orderId, version, type, amountCents, at: new Date(), ...(traceId ? { traceId } : {}) });
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        // Already appended (a redelivery), or a different entry holds that version: only the first is a no-op.
+        const existing = (await load(orderId)).find((entry) => entry.version === version);
+        if (existing?.type !== type) throw new Error(`ledger ${orderId}: version ${version} holds ${existing?.type ?? 'nothing'}, not ${type}`);
       }
-      throw new Error(`ledger ${orderId}: too many concurrent appends`);
     },
   };
 }

@@ -58,8 +58,9 @@ export function paymentHandlers(deps: { store: PaymentStore; ledger: Ledger; rel
       result.outcome === 'charged'
         ? event(msg, 'payments.charged', { orderId, paymentId: payment.paymentId, amountCents: payment.amountCents })
         : event(msg, 'payments.declined', { orderId, paymentId: payment.paymentId, reason: result.reason });
-    // The ledger is the record of money; the payment document carries status and the outbox.
-    await ledger.append(orderId, result.outcome, result.outcome === 'charged' ? payment.amountCents : 0);
+    // The ledger is the record of money; the payment document carries status and the outbox. The charge decision is
+    // an order's first ledger entry.
+    await ledger.append(orderId, 1, result.outcome, result.outcome === 'charged' ? payment.amountCents : 0);
     const status = result.outcome === 'charged' ? 'CHARGED' : 'DECLINED';
     const reason = result.outcome === 'declined' ? { reason: result.reason } : {};
     const written = await relay.write(store.payments, { _id: orderId, status: 'AWAITING_STOCK' }, { $set: { status, ...reason, updatedAt: new Date() } }, [outcomeEvent]);
@@ -97,9 +98,10 @@ export function paymentHandlers(deps: { store: PaymentStore; ledger: Ledger; rel
       await store.payments.updateOne({ _id: orderId, status: 'AWAITING_STOCK' }, { $set: { status: 'CANCELLED', updatedAt: new Date() } });
       return;
     }
-    const owed = refundDue(replayLedger(ledger.toEntries(await ledger.load(orderId))));
+    const entries = ledger.toEntries(await ledger.load(orderId));
+    const owed = refundDue(replayLedger(entries));
     if (payment.status !== 'CHARGED' || owed === 0) return;
-    await ledger.append(orderId, 'refunded', owed);
+    await ledger.append(orderId, entries.length + 1, 'refunded', owed);
     const refunded = event(msg, 'payments.refunded', { orderId, paymentId: payment.paymentId, amountCents: owed });
     if (await relay.write(store.payments, { _id: orderId, status: 'CHARGED' }, { $set: { status: 'REFUNDED', updatedAt: new Date() } }, [refunded])) {
       charges.add(1, { outcome: 'refunded' });

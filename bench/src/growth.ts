@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { createLogger } from '@tracemart/platform';
+import { seedProducts } from '@tracemart/catalog-seed';
+import { createOrderEventStore } from '../../services/order/src/data/event-store';
+import { createOrderProjector } from '../../services/order/src/projections/projector';
+import { createStockStore } from '../../services/inventory/src/data/stock';
+import { createPaymentStore } from '../../services/payment/src/data/payments';
+import { createLedger } from '../../services/payment/src/data/ledger';
+import { createNotificationStore } from '../../services/notification/src/data/notifications';
+import { confirmationMessage } from '../../services/notification/src/domain/messages';
+import { newEnvelope } from '@tracemart/platform';
+
+/** Document counts per database.collection, after seeding and at the end. */
+export type CollectionCounts = Record<string, number>;
+
+const DATABASES = ['tracemart_user', 'tracemart_catalog', 'tracemart_order', 'tracemart_inventory', 'tracemart_payment', 'tracemart_notification'];
+
+export async function countDocuments(mongoUrl: string): Promise<CollectionCounts> {
+  const client = await MongoClient.connect(mongoUrl);
+  try {
+    const counts: CollectionCounts = {};
+    for (const name of DATABASES) {
+      const db = client.db(name);
+      for (const { name: collection } of await db.listCollections({}, { nameOnly: true }).toArray()) {
+        counts[`${name}.${collection}`] = await db.collection(collection).countDocuments({});
+      }
+    }
+    return counts;
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * `count` past orders written straight into the databases through the services' own data modules (the order's
+ * event store and read-model projector, the reservation, payment, ledger and notification stores): what the
+ * collections of a system that has confirmed that many orders hold, in minutes instead of the hours the saga would
+ * take at its own rate. Nothing is published: the events are stored as published and the orders as settled, so
+ * no relay or sweeper acts on them.
+ */
+export async function seedPastOrders(mongoUrl: string, count: number, users: readonly string[], concurrency = 16): Promise<{ seconds: number }> {
+  const started = Date.now();
+  const client = await MongoClient.connect(mongoUrl, { maxPoolSize: concurrency + 4 });
+  try {
+    const logger = createLogger('bench-seed', 'warn');
+    const orders = await createOrderEventStore(client.db('tracemart_order'), logger);
+    const projector = createOrderProjector(client.db('tracemart_order'));
+    const stock = await createStockStore(client.db('tracemart_inventory'));
+    const payments = await createPaymentStore(client.db('tracemart_payment'));
+    const ledger = await createLedger(client.db('tracemart_payment'));
+    const notifications = await createNotificationStore(client.db('tracemart_notification'));
+
+    async function seedOne(n: number): Promise<void> {
+      const orderId = randomUUID();
+      const userId = users[n % users.length] ?? randomUUID();
+      const product = seedProducts[n % seedProducts.length];
+      if (!product) throw new Error('empty seed catalog');
+      const items = [{ productId: product.id, name: product.name, quantity: 1, unitPriceCents: product.priceCents }];
+      const totalCents = product.priceCents;
+      const stored = await orders.append(orderId, 0, [
+        { type: 'orders.placed', data: { orderId, userId, items, totalCents, paymentToken: 'tok_visa' } },
+        { type: 'orders.confirmed', data: { orderId, userId, totalCents } },
+      ], orderId);
+      for (const doc of stored) await orders.markPublished(doc._id);
+      orders.markSettled(orderId);
+      const lines = [{ productId: product.id, quantity: 1 }];
+      const charged = newEnvelope('payments.charged', { orderId, paymentId: randomUUID(), amountCents: totalCents }, { source: 'payment', correlationId: orderId });
+      const sent = newEnvelope('notifications.sent', { notificationId: `${orderId}:confirmation`, orderId, userId, kind: 'confirmation' }, { source: 'notification', correlationId: orderId });
+      await Promise.all([
+        (async () => {
+          for (const envelope of [...stored.map((doc) => doc.envelope), charged, sent]) await projector.apply(envelope);
+        })(),
+        stock.decide(orderId, 'COMMITTED', lines, []),
+        (async () => {
+          await payments.open({ _id: orderId, paymentId: charged.data.paymentId, userId, amountCents: totalCents, token: 'tok_visa' });
+          await ledger.append(orderId, 1, 'charged', totalCents);
+        })(),
+        notifications.queue({ _id: `${orderId}:confirmation`, userId, orderId, ...confirmationMessage(orderId, totalCents) }),
+      ]);
+    }
+
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < count) await seedOne(next++);
+      }),
+    );
+    await orders.flush();
+    return { seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await client.close();
+  }
+}
