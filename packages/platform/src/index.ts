@@ -22,7 +22,7 @@ export * from './messaging/dead-letters';
 export * from './resilience';
 export * from './faults';
 export * from './data/idempotency-keys';
-export * from './data/batched-writes';
+export * from './data/background-writes';
 export * from './coordination/leader-election';
 export * from './coordination/fence';
 export * from './concurrency/keyed-lock';

@@ -50,7 +50,7 @@ export interface Wiring {
   consumers?: ConsumerSpec[];
   /** Background work (sweepers, relays) started after the consumers and stopped before NATS drains. */
   background?: { start: () => void | Promise<void>; stop: () => Promise<void> }[];
-  /** Batched bookkeeping (see BatchedWrites) written once NATS has drained, before MongoDB closes. */
+  /** Waits for background bookkeeping (see BackgroundWrites) once NATS has drained, before MongoDB closes. */
   flushOnStop?: (() => Promise<void>)[];
 }
 

@@ -129,7 +129,9 @@ export class EventBus {
     /** Checks an outgoing event against its contract; throws when it does not match. */
     validate?: (event: EventEnvelope) => void;
   }): Promise<EventBus> {
-    const nc = await connect({ servers: options.url.split(','), name: options.name, maxReconnectAttempts: -1 });
+    // noAsyncTraces: no Error (and stack trace) made for every request such as a JetStream publish, only to
+    // improve the stack of a failure; measured at 2-3% of each service's CPU during checkouts.
+    const nc = await connect({ servers: options.url.split(','), name: options.name, maxReconnectAttempts: -1, noAsyncTraces: true });
     const jsm = await jetstreamManager(nc);
     return new EventBus(nc, jetstream(nc), jsm, options.logger, options.validate ?? (() => undefined));
   }

@@ -1,4 +1,4 @@
-import { KeyedLock, isDuplicateKeyError, type AnyBulkWriteOperation, type Collection, type Db, type EventEnvelope, type OutboxDocument } from '@tracemart/platform';
+import { KeyedLock, isDuplicateKeyError, type Collection, type Db, type EventEnvelope, type OutboxDocument } from '@tracemart/platform';
 import type { SeedProduct } from '@tracemart/catalog-seed';
 import type { Line, ReservationStatus } from '../domain/reservation';
 
@@ -27,7 +27,8 @@ export type StockStore = Awaited<ReturnType<typeof createStockStore>>;
  * not apply a conditional update atomically across connections (the race test in reserve-stock.component.test.ts
  * oversold without the lock below), so stock changes are also serialised per product within the process: one
  * inventory instance is the local default; with real MongoDB the conditional update alone is enough.
- * All lines of an order are sent in one bulk write (one round trip).
+ * One command per line, not a bulk write: FerretDB v1 on PostgreSQL holds a pool connection for every statement of
+ * a command until it ends, and concurrent many-statement commands can exhaust its pool and wait forever.
  */
 export async function createStockStore(db: Db) {
   const perProduct = new KeyedLock();
@@ -40,10 +41,11 @@ export async function createStockStore(db: Db) {
     return lines.filter((line) => holding.has(line.productId));
   }
 
-  const giveBackOps = (orderId: string, lines: readonly Line[]): AnyBulkWriteOperation<StockDocument>[] =>
-    lines.map((line) => ({
-      updateOne: { filter: { _id: line.productId, holds: orderId }, update: { $inc: { available: line.quantity, reserved: -line.quantity }, $pull: { holds: orderId } } },
-    }));
+  async function giveBackHeld(orderId: string, lines: readonly Line[]): Promise<void> {
+    for (const line of lines) {
+      await stock.updateOne({ _id: line.productId, holds: orderId }, { $inc: { available: line.quantity, reserved: -line.quantity }, $pull: { holds: orderId } });
+    }
+  }
 
   return {
     stock,
@@ -73,21 +75,21 @@ export async function createStockStore(db: Db) {
       perProduct.runAll(
         lines.map((line) => line.productId),
         async () => {
-          const result = await stock.bulkWrite(
-            lines.map((line) => ({
-              updateOne: {
-                filter: { _id: line.productId, available: { $gte: line.quantity }, holds: { $ne: orderId } },
-                update: { $inc: { available: -line.quantity, reserved: line.quantity }, $push: { holds: orderId } },
-              },
-            })),
-            { ordered: true },
-          );
-          if (result.modifiedCount === lines.length) return { taken: true as const };
-          // Some line was short, or already held by this order (a redelivery): look (a rare path).
+          let taken = 0;
+          for (const line of lines) {
+            const result = await stock.updateOne(
+              { _id: line.productId, available: { $gte: line.quantity }, holds: { $ne: orderId } },
+              { $inc: { available: -line.quantity, reserved: line.quantity }, $push: { holds: orderId } },
+            );
+            if (result.modifiedCount === 0) break;
+            taken += 1;
+          }
+          if (taken === lines.length) return { taken: true as const };
+          // A line was short, or already held by this order (a redelivery): look (a rare path).
           const held = await heldBy(orderId, lines);
           const short = lines.find((line) => !held.includes(line));
           if (!short) return { taken: true as const };
-          if (held.length > 0) await stock.bulkWrite(giveBackOps(orderId, held), { ordered: true });
+          await giveBackHeld(orderId, held);
           return { taken: false as const, short };
         },
       ),
@@ -96,9 +98,7 @@ export async function createStockStore(db: Db) {
     giveBack: (orderId: string, lines: readonly Line[]): Promise<void> =>
       perProduct.runAll(
         lines.map((line) => line.productId),
-        async () => {
-          if (lines.length > 0) await stock.bulkWrite(giveBackOps(orderId, lines), { ordered: true });
-        },
+        () => giveBackHeld(orderId, lines),
       ),
 
     /** Commits the held lines: the units leave `reserved` for good (a no-op for lines not held). */
@@ -106,11 +106,7 @@ export async function createStockStore(db: Db) {
       perProduct.runAll(
         lines.map((line) => line.productId),
         async () => {
-          if (lines.length === 0) return;
-          await stock.bulkWrite(
-            lines.map((line) => ({ updateOne: { filter: { _id: line.productId, holds: orderId }, update: { $inc: { reserved: -line.quantity }, $pull: { holds: orderId } } } })),
-            { ordered: true },
-          );
+          for (const line of lines) await stock.updateOne({ _id: line.productId, holds: orderId }, { $inc: { reserved: -line.quantity }, $pull: { holds: orderId } });
         },
       ),
 

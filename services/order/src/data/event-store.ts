@@ -1,11 +1,11 @@
-import { BatchedWrites, isDuplicateKeyError, newEnvelope, type Db, type EventEnvelope, type Logger, type OutboxSource } from '@tracemart/platform';
+import { BackgroundWrites, isDuplicateKeyError, newEnvelope, type Db, type EventEnvelope, type Logger, type OutboxSource } from '@tracemart/platform';
 import type { OrderEvent } from '../domain/order';
 
 /**
  * The order event store: one document per event, unique on (streamId, version) for optimistic
  * concurrency. It is also the outbox: events are appended with `published: false` and the relay marks
  * them published, so an event exists on the bus if and only if it was stored. Marking published and settled are
- * bookkeeping that nobody waits for: batched (one bulk write for many events) and redone by the sweeps if lost.
+ * bookkeeping that nobody waits for: written in the background (BackgroundWrites) and redone by the sweeps if lost.
  */
 export interface StoredEvent {
   _id: string; // event id
@@ -35,7 +35,7 @@ export async function createOrderEventStore(db: Db, logger: Logger) {
   await events.createIndex({ streamId: 1, version: 1 }, { unique: true });
   await events.createIndex({ published: 1 });
   await events.createIndex({ unsettled: 1 });
-  const bookkeeping = new BatchedWrites(events, logger);
+  const bookkeeping = new BackgroundWrites(events, logger);
 
   const toDomain = (doc: StoredEvent): OrderEvent => ({ type: doc.type, data: doc.data }) as OrderEvent;
 
@@ -80,16 +80,16 @@ export async function createOrderEventStore(db: Db, logger: Logger) {
       }
       return docs;
     },
-    /** Marks an order settled (terminal), so the saga sweeper stops looking at it (batched; see BatchedWrites). */
+    /** Marks an order settled (terminal), so the saga sweeper stops looking at it (in the background). */
     markSettled(streamId: string): void {
-      bookkeeping.add({ updateOne: { filter: { streamId, version: 1 }, update: { $unset: { unsettled: '' } } } });
+      bookkeeping.add({ streamId, version: 1 }, { $unset: { unsettled: '' } });
     },
     /** Orders placed before `cutoff` that have not reached a terminal state. */
     async unsettledBefore(cutoff: Date, limit: number): Promise<string[]> {
       const docs = await events.find({ unsettled: true, occurredAt: { $lt: cutoff } }, { projection: { streamId: 1 } }).limit(limit).toArray();
       return docs.map((doc) => doc.streamId);
     },
-    /** Writes the batched bookkeeping now (at shutdown, and in tests). */
+    /** Waits for the background bookkeeping (at shutdown, and in tests). */
     flush: () => bookkeeping.flush(),
     outboxSource(): OutboxSource {
       return {
@@ -106,7 +106,7 @@ export async function createOrderEventStore(db: Db, logger: Logger) {
   };
 
   async function markPublished(id: string): Promise<void> {
-    bookkeeping.add({ updateOne: { filter: { _id: id }, update: { $set: { published: true } } } });
+    bookkeeping.add({ _id: id }, { $set: { published: true } });
   }
 }
 export type OrderEventStore = Awaited<ReturnType<typeof createOrderEventStore>>;
