@@ -12,7 +12,7 @@ interface Write<T extends Document> {
 
 /**
  * Bookkeeping writes that nobody waits for (an event marked published, an order marked settled): queued and sent
- * one at a time in the background, so none is a round trip of the request or message that caused it. Only for
+ * by a few workers in the background, so none is a round trip of the request or message that caused it. Only for
  * writes whose loss in a crash is harmless because a sweep redoes them (a republished event is dropped by
  * JetStream's duplicate window).
  *
@@ -23,11 +23,13 @@ interface Write<T extends Document> {
  */
 export class BackgroundWrites<T extends Document> {
   private readonly queue: Write<T>[] = [];
-  private draining: Promise<void> | undefined;
+  private readonly workers = new Set<Promise<void>>();
 
   constructor(
     private readonly collection: Collection<T>,
     private readonly logger: Logger,
+    /** Writes in flight at once, each its own single-statement command. */
+    private readonly concurrency = 4,
   ) {}
 
   /** Queues `updateOne(filter, update)`; past `maxQueued` waiting the write is dropped (a sweep redoes it). */
@@ -37,29 +39,28 @@ export class BackgroundWrites<T extends Document> {
       return;
     }
     this.queue.push({ filter, update });
-    this.draining ??= context.with(ROOT_CONTEXT, () => this.drain());
+    if (this.workers.size < this.concurrency) {
+      const worker: Promise<void> = context.with(ROOT_CONTEXT, () => this.drain()).finally(() => this.workers.delete(worker));
+      this.workers.add(worker);
+    }
   }
 
   /** Resolves once everything queued so far is written (or failed and logged). */
   async flush(): Promise<void> {
-    while (this.draining) await this.draining;
+    while (this.workers.size > 0) await Promise.all(this.workers);
   }
 
   private async drain(): Promise<void> {
-    try {
-      await tracer.startActiveSpan(`bookkeeping ${this.collection.collectionName}`, async (span) => {
-        let writes = 0;
-        for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-          writes += 1;
-          await this.collection
-            .updateOne(next.filter, next.update)
-            .catch((err: unknown) => this.logger.warn({ err, collection: this.collection.collectionName }, 'bookkeeping write failed; the sweep redoes it'));
-        }
-        span.setAttribute('tracemart.bookkeeping.writes', writes);
-        span.end();
-      });
-    } finally {
-      this.draining = undefined;
-    }
+    await tracer.startActiveSpan(`bookkeeping ${this.collection.collectionName}`, async (span) => {
+      let writes = 0;
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        writes += 1;
+        await this.collection
+          .updateOne(next.filter, next.update)
+          .catch((err: unknown) => this.logger.warn({ err, collection: this.collection.collectionName }, 'bookkeeping write failed; the sweep redoes it'));
+      }
+      span.setAttribute('tracemart.bookkeeping.writes', writes);
+      span.end();
+    });
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { getMeter } from '../telemetry/metrics';
 import type { EventBus } from './bus';
 import type { EventEnvelope } from './envelope';
+import { LruCache } from '../resilience/lru';
 
 /**
  * Transactional outbox without multi-document transactions. Two shapes of "same write":
@@ -84,6 +85,11 @@ const outboxLag = meter.createGauge('tracemart.outbox.lag', { unit: 's', descrip
 const relayed = meter.createCounter('tracemart.outbox.relayed', { unit: '{event}', description: 'Events relayed from an outbox' });
 
 export class OutboxRelay {
+  /**
+   * Events this process published lately: the sweep skips them, because their "published" mark may still be on its
+   * way (written in the background). Without this a busy moment turns into republishing, which queues more marks.
+   */
+  private readonly recentlyPublished = new LruCache<string, true>(20_000);
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private crashBefore: string | undefined;
@@ -176,6 +182,11 @@ export class OutboxRelay {
         // A fresh event is the immediate path's to publish; sweeping it too would publish it twice
         // (harmless, JetStream drops the duplicate, but wasted work). Only what is left behind is swept.
         if (ageMs < (this.options.graceMs ?? 2_000)) continue;
+        if (this.recentlyPublished.get(item.event.id)) {
+          // Published already, its mark still on its way; if it has not landed in 30 s (dropped, failed), mark again.
+          if (ageMs > 30_000) await item.markPublished();
+          continue;
+        }
         await this.relay(item, 'sweep');
         count += 1;
       }
@@ -186,6 +197,7 @@ export class OutboxRelay {
 
   private async relay(item: PendingEvent, path: 'immediate' | 'sweep'): Promise<void> {
     await this.bus.publish(item.event);
+    this.recentlyPublished.set(item.event.id, true);
     await item.markPublished();
     relayed.add(1, { path });
   }

@@ -24,23 +24,28 @@ env.OTEL_SEMCONV_STABILITY_OPT_IN ??= 'http';
 // Only the libraries tracemart uses (of the ~40 the package bundles): fewer require hooks and less memory per process.
 env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ??= 'http,express,undici,mongodb,pino,runtime-node';
 
+/** A value's shape: field names kept, values as `?`, three levels deep. */
+function shapeOf(value: unknown, depth: number): unknown {
+  if (!value || typeof value !== 'object' || value instanceof Date) return '?';
+  if (depth >= 3) return '…';
+  if (Array.isArray(value)) return value.length === 0 ? [] : [shapeOf(value[0], depth + 1)];
+  const out: Record<string, unknown> = {};
+  for (const key in value) out[key] = shapeOf((value as Record<string, unknown>)[key], depth + 1);
+  return out;
+}
+
 /**
  * `db.statement` for a MongoDB command: its name, collection and the field names of its filter, values as `?`.
  * The instrumentation's default walks the whole command, inserted documents included (an order event is a few
  * hundred fields deep): measured at 2.3% of the order service's CPU during checkouts.
  */
 function statementShape(command: Record<string, unknown>): string {
-  const shape = (value: unknown, depth: number): unknown => {
-    if (!value || typeof value !== 'object' || value instanceof Date) return '?';
-    if (depth >= 3) return '…';
-    if (Array.isArray(value)) return value.length === 0 ? [] : [shape(value[0], depth + 1)];
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, shape(inner, depth + 1)]));
-  };
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(command)) {
+  for (const key in command) {
+    const value = command[key];
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = value;
-    else if (key === 'updates' || key === 'deletes') out[key] = Array.isArray(value) ? value.map((statement: { q?: unknown }) => ({ q: shape(statement.q, 1) })) : '?';
-    else if (key === 'filter' || key === 'query' || key === 'sort' || key === 'projection') out[key] = shape(value, 1);
+    else if (key === 'updates' || key === 'deletes') out[key] = Array.isArray(value) ? value.map((statement: { q?: unknown }) => ({ q: shapeOf(statement.q, 1) })) : '?';
+    else if (key === 'filter' || key === 'query' || key === 'sort' || key === 'projection') out[key] = shapeOf(value, 1);
     else out[key] = Array.isArray(value) ? `[${value.length}]` : '?';
   }
   return JSON.stringify(out);
