@@ -36,8 +36,8 @@ export async function countDocuments(mongoUrl: string): Promise<CollectionCounts
  * `count` past orders written straight into the databases through the services' own data modules (the order's
  * event store and read-model projector, the reservation, payment, ledger and notification stores): what the
  * collections of a system that has confirmed that many orders hold, in minutes instead of the hours the saga would
- * take at its own rate. Nothing is published: the events are stored as published and the orders as settled, so
- * no relay or sweeper acts on them.
+ * take at its own rate. Nothing is published: the events are marked published and the orders settled right after
+ * they are stored (before the relay's 2 s grace), so no relay or sweeper acts on them.
  */
 export async function seedPastOrders(mongoUrl: string, count: number, users: readonly string[], concurrency = 16): Promise<{ seconds: number }> {
   const started = Date.now();
@@ -62,8 +62,9 @@ export async function seedPastOrders(mongoUrl: string, count: number, users: rea
         { type: 'orders.placed', data: { orderId, userId, items, totalCents, paymentToken: 'tok_visa' } },
         { type: 'orders.confirmed', data: { orderId, userId, totalCents } },
       ], orderId);
-      for (const doc of stored) await orders.markPublished(doc._id);
-      orders.markSettled(orderId);
+      // Published and settled at once (as the order service marks them, in one statement): the relay's sweep must
+      // not find them unpublished, nor the saga sweeper unsettled, or the saga would run for orders of the past.
+      await orders.collection.updateMany({ streamId: orderId }, { $set: { published: true }, $unset: { unsettled: '' } });
       const lines = [{ productId: product.id, quantity: 1 }];
       const charged = newEnvelope('payments.charged', { orderId, paymentId: randomUUID(), amountCents: totalCents }, { source: 'payment', correlationId: orderId });
       const sent = newEnvelope('notifications.sent', { notificationId: `${orderId}:confirmation`, orderId, userId, kind: 'confirmation' }, { source: 'notification', correlationId: orderId });
@@ -86,7 +87,6 @@ export async function seedPastOrders(mongoUrl: string, count: number, users: rea
         while (next < count) await seedOne(next++);
       }),
     );
-    await orders.flush();
     return { seconds: (Date.now() - started) / 1000 };
   } finally {
     await client.close();

@@ -56,22 +56,29 @@ const MAX_APPEND_ATTEMPTS = 5;
 export function createOrderUseCases(deps: { store: OrderEventStore; relay: OutboxRelay; catalog: CatalogClient; logger: Logger }) {
   const { store, relay, catalog, logger } = deps;
 
+  /**
+   * Appends and publishes. An event published here is not marked published yet: the order's one bookkeeping write,
+   * when it settles, marks all of its events at once (`markSettled`). Until then the relay's sweep, which finds it
+   * unmarked, knows it published it (`wasPublished`) and leaves it alone; after a restart it republishes it, and
+   * JetStream's duplicate window drops the copy.
+   */
   async function commit(streamId: string, version: number, events: OrderEvent[], correlationId: string, extra: { requestHash?: string } = {}): Promise<StoredEvent[]> {
     const stored = await store.append(streamId, version, events, correlationId, extra);
-    await relay.publishNow(stored.map((doc) => ({ event: doc.envelope, markPublished: () => store.markPublished(doc._id) })));
+    // A failed publish is the sweep's to retry (it marks the event once it is on the bus).
+    await relay.publishNow(stored.map((doc) => ({ event: doc.envelope, markPublished: async () => undefined })));
     return stored;
   }
 
   /** Loads, decides and appends, retrying when another writer appended first (optimistic concurrency). */
-  /** Returns the events appended and when the order was placed (the first event of the history it decided on). */
-  async function decide(orderId: string, decision: (state: OrderState) => OrderEvent[]): Promise<{ stored: StoredEvent[]; placedAt: Date }> {
+  /** Returns the events appended, the history it decided on and when the order was placed. */
+  async function decide(orderId: string, decision: (state: OrderState) => OrderEvent[]): Promise<{ stored: StoredEvent[]; history: StoredEvent[]; placedAt: Date }> {
     for (let attempt = 1; ; attempt += 1) {
       const history = await store.load(orderId);
       const state = replay(history.map(store.toDomain));
       if (!state) throw new AppError('not_found', 'ORDER.NOT_FOUND', `no order ${orderId}`);
       try {
         const stored = await commit(orderId, state.version, decision(state), orderId);
-        return { stored, placedAt: history[0]?.occurredAt ?? new Date() };
+        return { stored, history, placedAt: history[0]?.occurredAt ?? new Date() };
       } catch (err) {
         if (!(err instanceof ConcurrencyError) || attempt >= MAX_APPEND_ATTEMPTS) throw err;
         logger.debug({ orderId, attempt }, 'concurrent append, retrying');
@@ -96,9 +103,10 @@ export function createOrderUseCases(deps: { store: OrderEventStore; relay: Outbo
   }
 
   async function settle(orderId: string, decision: (state: OrderState) => OrderEvent[]): Promise<void> {
-    const { stored, placedAt } = await decide(orderId, decision);
+    const { stored, history, placedAt } = await decide(orderId, decision);
     // Also when nothing was decided (already terminal): a mark lost in a crash is made again when the sweeper retries.
-    store.markSettled(orderId);
+    const all = [...history, ...stored];
+    store.markSettled(orderId, all.every((doc) => doc.published || relay.wasPublished(doc._id)));
     recordTerminal(stored, placedAt);
   }
 

@@ -179,6 +179,13 @@ describe('the order side of the saga', () => {
     const confirmed = await eventually(async () => eventsOf(ordersSeen, order.id, 'orders.confirmed'), (events) => events.length === 1);
     expect(confirmed[0]?.data).toEqual({ orderId: order.id, userId, totalCents: 8_749 });
     expect(confirmed[0]?.correlationId).toBe(order.id);
+    // Its bookkeeping: every event marked published and the order no longer in flight for the saga sweeper.
+    const events = service.infra.db.collection<{ streamId: string; published: boolean; unsettled?: true }>('order_events');
+    const marks = await eventually(
+      async () => (await events.find({ streamId: order.id }).toArray()).map((doc) => ({ published: doc.published, unsettled: doc.unsettled ?? false })),
+      (docs) => docs.length === 2 && docs.every((doc) => doc.published && !doc.unsettled),
+    );
+    expect(marks).toHaveLength(2);
   });
 
   it('when payments.declined arrives, then CANCELLED with PAYMENT_DECLINED and orders.cancelled is published', async () => {

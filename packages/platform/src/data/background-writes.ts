@@ -8,6 +8,7 @@ const tracer = getTracer('tracemart.bookkeeping');
 interface Write<T extends Document> {
   filter: Filter<T>;
   update: UpdateFilter<T>;
+  many: boolean;
 }
 
 /**
@@ -32,13 +33,17 @@ export class BackgroundWrites<T extends Document> {
     private readonly concurrency = 4,
   ) {}
 
-  /** Queues `updateOne(filter, update)`; past `maxQueued` waiting the write is dropped (a sweep redoes it). */
-  add(filter: Filter<T>, update: UpdateFilter<T>, maxQueued = 10_000): void {
+  /**
+   * Queues `updateOne(filter, update)` (`updateMany` with `many`: still one statement); past `maxQueued` waiting the
+   * write is dropped (a sweep redoes it).
+   */
+  add(filter: Filter<T>, update: UpdateFilter<T>, options: { many?: boolean; maxQueued?: number } = {}): void {
+    const maxQueued = options.maxQueued ?? 10_000;
     if (this.queue.length >= maxQueued) {
       this.logger.warn({ collection: this.collection.collectionName, queued: this.queue.length }, 'bookkeeping queue full, write dropped; the sweep redoes it');
       return;
     }
-    this.queue.push({ filter, update });
+    this.queue.push({ filter, update, many: options.many ?? false });
     if (this.workers.size < this.concurrency) {
       const worker: Promise<void> = context.with(ROOT_CONTEXT, () => this.drain()).finally(() => this.workers.delete(worker));
       this.workers.add(worker);
@@ -55,8 +60,7 @@ export class BackgroundWrites<T extends Document> {
       let writes = 0;
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
         writes += 1;
-        await this.collection
-          .updateOne(next.filter, next.update)
+        await (next.many ? this.collection.updateMany(next.filter, next.update) : this.collection.updateOne(next.filter, next.update))
           .catch((err: unknown) => this.logger.warn({ err, collection: this.collection.collectionName }, 'bookkeeping write failed; the sweep redoes it'));
       }
       span.setAttribute('tracemart.bookkeeping.writes', writes);

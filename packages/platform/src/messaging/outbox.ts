@@ -143,14 +143,21 @@ export class OutboxRelay {
     this.logger.warn({ eventType }, 'TEST FAULT POINT ENABLED: the process will crash before publishing this event type');
   }
 
-  /** The fast path after a successful write; a failure is left to the sweep. */
-  async publishNow(pending: PendingEvent[]): Promise<void> {
+  /** The fast path after a successful write; a failure is left to the sweep. Says whether all were published. */
+  async publishNow(pending: PendingEvent[]): Promise<boolean> {
     if (this.crashBefore && pending.some((item) => item.event.type === this.crashBefore)) process.exit(137);
     try {
       for (const item of pending) await this.relay(item, 'immediate');
+      return true;
     } catch (err) {
       this.logger.warn({ err }, 'immediate publish failed; the outbox sweep will retry');
+      return false;
     }
+  }
+
+  /** Whether this process published `eventId` lately (kept for the last 20,000 events). */
+  wasPublished(eventId: string): boolean {
+    return this.recentlyPublished.get(eventId) === true;
   }
 
   start(): void {

@@ -80,9 +80,14 @@ export async function createOrderEventStore(db: Db, logger: Logger) {
       }
       return docs;
     },
-    /** Marks an order settled (terminal), so the saga sweeper stops looking at it (in the background). */
-    markSettled(streamId: string): void {
-      bookkeeping.add({ streamId, version: 1 }, { $unset: { unsettled: '' } });
+    /**
+     * Marks an order settled (terminal), so the saga sweeper stops looking at it, in the background. With
+     * `allPublished` (every event of the stream is known to be on the bus) the same single statement also marks them
+     * all published: one write per order for all of its bookkeeping.
+     */
+    markSettled(streamId: string, allPublished: boolean): void {
+      if (allPublished) bookkeeping.add({ streamId }, { $set: { published: true }, $unset: { unsettled: '' } }, { many: true });
+      else bookkeeping.add({ streamId, version: 1 }, { $unset: { unsettled: '' } });
     },
     /** Orders placed before `cutoff` that have not reached a terminal state. */
     async unsettledBefore(cutoff: Date, limit: number): Promise<string[]> {
