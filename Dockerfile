@@ -48,4 +48,4 @@ WORKDIR /app/${SERVICE}
 # The official image's `node` user; numeric so Kubernetes can check runAsNonRoot.
 USER 1000:1000
 # node itself is PID 1 and receives SIGTERM directly (no npm in between); the platform's lifecycle handles it.
-CMD ["node", "--require", "tsx/cjs", "--require", "@tracemart/platform/preload", "src/main.ts"]
+CMD ["node", "--max-semi-space-size=4", "--require", "tsx/cjs", "--require", "@tracemart/platform/preload", "src/main.ts"]
