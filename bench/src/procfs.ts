@@ -71,6 +71,16 @@ export function treeCpuSeconds(pid: number): number | undefined {
 }
 
 /** Proportional set size of a process tree in MiB: shared memory (PostgreSQL's shared buffers) is counted once. */
+/** Proportional set size: resident pages, each shared page divided among the processes that map it. */
+export function pssMiB(pid: number): number | undefined {
+  try {
+    const match = /^Pss:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match?.[1] ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function treePssMiB(pid: number): number | undefined {
   let total = 0;
   for (const member of processTree(pid)) {
@@ -121,6 +131,11 @@ export interface ProcessUsage {
   /** Mean CPU over the window, in cores (1 = one core busy all the time). */
   cpuCores: number;
   rssMiB: { last: number; max: number };
+  /**
+   * PSS: what the process adds to the machine's memory. Summing RSS counts the pages processes share (the node
+   * binary and libraries, about 44 MiB in each Node process here) once per process; summing PSS counts them once.
+   */
+  pssMiB: { last: number; max: number };
 }
 
 export interface UsageWindow {
@@ -145,6 +160,11 @@ export function startUsageWindow(pids: () => Map<string, number>, options: { tre
   const cpuStart = new Map<string, number>();
   const cpuLast = new Map<string, number>();
   const rss = new Map<string, { last: number; max: number }>();
+  const pss = new Map<string, { last: number; max: number }>();
+  const track = (into: Map<string, { last: number; max: number }>, name: string, value: number | undefined) => {
+    if (value === undefined) return;
+    into.set(name, { last: value, max: Math.max(value, into.get(name)?.max ?? 0) });
+  };
   const sample = () => {
     for (const [name, pid] of pids()) {
       const tree = trees.has(name);
@@ -153,11 +173,9 @@ export function startUsageWindow(pids: () => Map<string, number>, options: { tre
         if (!cpuStart.has(name)) cpuStart.set(name, cpu);
         cpuLast.set(name, cpu);
       }
-      const mem = tree ? treePssMiB(pid) : rssMiB(pid);
-      if (mem !== undefined) {
-        const seen = rss.get(name);
-        rss.set(name, { last: mem, max: Math.max(mem, seen?.max ?? 0) });
-      }
+      const proportional = tree ? treePssMiB(pid) : pssMiB(pid);
+      track(rss, name, tree ? proportional : rssMiB(pid));
+      track(pss, name, proportional);
     }
   };
   sample();
@@ -172,7 +190,7 @@ export function startUsageWindow(pids: () => Map<string, number>, options: { tre
       for (const [name, start] of cpuStart) {
         const used = (cpuLast.get(name) ?? start) - start;
         ours += used;
-        processes[name] = { cpuCores: used / seconds, rssMiB: rss.get(name) ?? { last: 0, max: 0 } };
+        processes[name] = { cpuCores: used / seconds, rssMiB: rss.get(name) ?? { last: 0, max: 0 }, pssMiB: pss.get(name) ?? { last: 0, max: 0 } };
       }
       const machine = (machineBusySeconds() - machineStart) / seconds;
       return { seconds, processes, machineBusyCores: machine, foreignBusyCores: Math.max(0, machine - ours / seconds), loadAverage: loadAverage() };

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cpuSeconds, processTree, treeCpuSeconds, treePssMiB, rssMiB } from './procfs';
+import { cpuSeconds, processTree, pssMiB, treeCpuSeconds, treePssMiB, rssMiB } from './procfs';
 
 describe('process trees in /proc', () => {
   it('when a process has children that burn CPU, then its tree counts them and the process alone does not', async () => {
@@ -30,5 +30,18 @@ describe('process trees in /proc', () => {
   it('when a process is gone, then its tree has no figures', () => {
     expect(treeCpuSeconds(2 ** 22 + 7)).toBeUndefined();
     expect(treePssMiB(2 ** 22 + 7)).toBeUndefined();
+  });
+
+  it('when a Node process shares its code pages with another, then its PSS is below its RSS', async () => {
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 20000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const pss = pssMiB(process.pid) ?? 0;
+      expect(pss).toBeGreaterThan(0);
+      expect(pss).toBeLessThan(rssMiB(process.pid) ?? 0);
+      expect(pssMiB(999_999_999)).toBeUndefined();
+    } finally {
+      other.kill();
+    }
   });
 });

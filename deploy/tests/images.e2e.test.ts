@@ -81,7 +81,7 @@ describe.skipIf(!engine)('the container images', () => {
     });
     const gateway = containerOf('gateway', runId);
     // PID 1 is node itself (no shell or npm in between, so SIGTERM reaches it), running as uid 1000.
-    expect(docker('exec', gateway, 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline')).toMatch(/^node --require tsx\/cjs/);
+    expect(docker('exec', gateway, 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline')).toMatch(/^node --max-semi-space-size=4 --require tsx\/cjs/);
     expect(docker('exec', gateway, 'sh', '-c', 'grep ^Uid: /proc/1/status')).toMatch(/^Uid:\s+1000\s+1000\s/);
     const write = spawnSync('docker', ['exec', '--user', '0', gateway, 'touch', '/app/written'], { encoding: 'utf8' });
     expect(write.stderr).toMatch(/Read-only file system/);
