@@ -27,7 +27,7 @@ export function inventoryHandlers(deps: { store: StockStore; relay: OutboxRelay;
     return false;
   }
 
-  /** Two round trips in the usual case: one bulk write takes every line, one insert records the decision. */
+  /** In the usual case one update per line takes the units and one insert records the decision with its event. */
   async function reserve(msg: EventEnvelope<EventData<'orders.placed'>>): Promise<void> {
     const { orderId } = msg.data;
     const lines = mergeLines(msg.data.items);
