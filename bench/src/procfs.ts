@@ -12,13 +12,18 @@ const TICKS = (() => {
 })();
 
 /** Resident set size of one process in MiB (VmRSS), or undefined when it is gone. */
-export function rssMiB(pid: number): number | undefined {
+/** A `<name>: <n> kB` line of a /proc file, in MiB; undefined when the file or the line is missing. */
+function mibField(path: string, pattern: RegExp): number | undefined {
   try {
-    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = pattern.exec(readFileSync(path, 'utf8'));
     return match?.[1] ? Number(match[1]) / 1024 : undefined;
   } catch {
     return undefined;
   }
+}
+
+export function rssMiB(pid: number): number | undefined {
+  return mibField(`/proc/${pid}/status`, /^VmRSS:\s+(\d+)\s+kB$/m);
 }
 
 /** CPU seconds (user + system) a process has used so far, or undefined when it is gone. */
@@ -73,23 +78,15 @@ export function treeCpuSeconds(pid: number): number | undefined {
 /** Proportional set size of a process tree in MiB: shared memory (PostgreSQL's shared buffers) is counted once. */
 /** Proportional set size: resident pages, each shared page divided among the processes that map it. */
 export function pssMiB(pid: number): number | undefined {
-  try {
-    const match = /^Pss:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return match?.[1] ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
+  return mibField(`/proc/${pid}/smaps_rollup`, /^Pss:\s+(\d+)\s+kB$/m);
 }
 
 export function treePssMiB(pid: number): number | undefined {
   let total = 0;
   for (const member of processTree(pid)) {
-    try {
-      const match = /^Pss:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${member}/smaps_rollup`, 'utf8'));
-      total += match?.[1] ? Number(match[1]) / 1024 : (rssMiB(member) ?? 0);
-    } catch {
-      if (member === pid) return undefined;
-    }
+    const mem = pssMiB(member) ?? rssMiB(member);
+    if (mem === undefined && member === pid) return undefined;
+    total += mem ?? 0;
   }
   return total;
 }
