@@ -17,7 +17,7 @@ export * from './telemetry/metrics';
 export * from './telemetry/tracing';
 export * from './auth';
 export type { Db, Collection } from 'mongodb';
-export type { AnyBulkWriteOperation, Filter, UpdateFilter } from 'mongodb';
+export type { Filter, UpdateFilter } from 'mongodb';
 export * from './messaging/dead-letters';
 export * from './resilience';
 export * from './faults';

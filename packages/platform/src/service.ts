@@ -134,7 +134,7 @@ export async function startService(options: {
     lifecycle.onShutdown('close http', () => running.close());
     for (const job of wiring.background ?? []) lifecycle.onShutdown('stop background job', () => job.stop());
     lifecycle.onShutdown('drain nats', () => connectedBus.drain());
-    for (const flush of wiring.flushOnStop ?? []) lifecycle.onShutdown('write batched bookkeeping', flush);
+    for (const flush of wiring.flushOnStop ?? []) lifecycle.onShutdown('wait for background bookkeeping', flush);
     lifecycle.onShutdown('close mongodb', () => connectedMongo.close());
     lifecycle.onShutdown('lift faults', () => faults.dispose());
 
