@@ -28,7 +28,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['express', 'mongodb', '@nats-io/*', 'undici', '@tracemart/platform', '../data/*', '../http/*', '../messaging/*'], message: 'domain/ is pure: no transport, storage or platform imports.' },
+            {
+              group: ['express', 'mongodb', '@nats-io/*', 'undici', '@tracemart/platform', '../data/*', '../http/*', '../messaging/*'],
+              message: 'domain/ is pure: no transport, storage or platform imports.',
+            },
           ],
         },
       ],

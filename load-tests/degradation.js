@@ -36,8 +36,7 @@ const SPEC = SCENARIO.degradation;
 const SCALE = envString(SPEC.scale.env, SPEC.scale.default);
 // full: 8.5 min; short (CI): <= 3 minutes in all, HEALING stays 60s because it is the rule under test.
 const PRESETS = SPEC.presets;
-if (!PRESETS[SCALE])
-  throw new Error(`${SPEC.scale.env} must be one of ${Object.keys(PRESETS).join(', ')}, got "${SCALE}"`);
+if (!PRESETS[SCALE]) throw new Error(`${SPEC.scale.env} must be one of ${Object.keys(PRESETS).join(', ')}, got "${SCALE}"`);
 const preset = PRESETS[SCALE];
 
 const PHASES = SPEC.phases.map((p) => p.name);
@@ -151,8 +150,7 @@ export function setup() {
   const pool = createUserPool(SETTINGS.userPool);
   const totalS = FAULT_END_S + LENGTH_S.healing + LENGTH_S.recovery;
   console.log(
-    `degradation (${SCALE}): ${PHASES.map((p) => `${p}=${LENGTH_S[p]}s`).join(' ')}; ` +
-      `fault ${FAULT_START_S}s..${FAULT_END_S}s; about ${Math.ceil(totalS)}s of traffic`,
+    `degradation (${SCALE}): ${PHASES.map((p) => `${p}=${LENGTH_S[p]}s`).join(' ')}; ` + `fault ${FAULT_START_S}s..${FAULT_END_S}s; about ${Math.ceil(totalS)}s of traffic`,
   );
   return { ...catalog, pool };
 }
@@ -231,8 +229,7 @@ function probeRequest(data, phase) {
         kind: 'catalog',
         tags,
       }),
-    () =>
-      get(`/api/products/${encodeURIComponent(product.id)}`, { name: 'GET /api/products/:id', kind: 'catalog', tags }),
+    () => get(`/api/products/${encodeURIComponent(product.id)}`, { name: 'GET /api/products/:id', kind: 'catalog', tags }),
     () =>
       get(`/api/inventory/${encodeURIComponent(product.id)}`, {
         name: 'GET /api/inventory/:productId',
@@ -284,8 +281,7 @@ export const handleSummary = summaryHandler('degradation', (data) => {
     `catalog p95, probe: baseline ${ms(stat(data, 'tracemart_probe_baseline_p95_ms', 'value'))}, ` +
       `outage ${ms(stat(data, 'tracemart_probe_outage_p95_ms', 'value'))}, ` +
       `ratio ${typeof ratio === 'number' ? ratio.toFixed(3) : 'n/a'} (limit ${MAX_P95_RATIO}, floor ${P95_FLOOR_MS}ms)`,
-    `catalog p95, all traffic: baseline ${ms(base)}, outage ${ms(out)}` +
-      (base && out ? `, ratio ${(out / Math.max(base, P95_FLOOR_MS)).toFixed(3)} (for reference)` : ''),
+    `catalog p95, all traffic: baseline ${ms(base)}, outage ${ms(out)}` + (base && out ? `, ratio ${(out / Math.max(base, P95_FLOOR_MS)).toFixed(3)} (for reference)` : ''),
     `checkout 503 p99 during outage: ${ms(stat(data, 'http_req_duration{phase:outage,name:POST /api/orders,status:503}', 'p(99)'))}`,
   ];
 });

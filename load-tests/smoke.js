@@ -37,8 +37,7 @@ function expectStatus(res, label, status) {
 function expectErrorShape(res, label) {
   const body = json(res);
   return check(res, {
-    [`${label}: body is {error:{code,message}}`]: () =>
-      Boolean(body && body.error && typeof body.error.code === 'string' && typeof body.error.message === 'string'),
+    [`${label}: body is {error:{code,message}}`]: () => Boolean(body && body.error && typeof body.error.code === 'string' && typeof body.error.message === 'string'),
   });
 }
 
@@ -63,10 +62,7 @@ export default function (data) {
     const listBody = json(list);
     expectStatus(list, 'list products', 200);
     check(list, {
-      'list products: items with integer priceCents': () =>
-        Boolean(
-          listBody && Array.isArray(listBody.items) && listBody.items.every((p) => Number.isInteger(p.priceCents)),
-        ),
+      'list products: items with integer priceCents': () => Boolean(listBody && Array.isArray(listBody.items) && listBody.items.every((p) => Number.isInteger(p.priceCents))),
       'list products: total is a number': () => Boolean(listBody && typeof listBody.total === 'number'),
     });
 
@@ -78,10 +74,7 @@ export default function (data) {
     const categoryBody = json(byCategory);
     expectStatus(byCategory, 'filter by category', 200);
     check(byCategory, {
-      'filter by category: only that category': () =>
-        Boolean(
-          categoryBody && categoryBody.items.length > 0 && categoryBody.items.every((p) => p.category === category),
-        ),
+      'filter by category: only that category': () => Boolean(categoryBody && categoryBody.items.length > 0 && categoryBody.items.every((p) => p.category === category)),
     });
 
     const term = data.searchTerms[0];
@@ -117,8 +110,7 @@ export default function (data) {
     const stockBody = json(stock);
     expectStatus(stock, 'inventory', 200);
     check(stock, {
-      'inventory: available and reserved are integers': () =>
-        Boolean(stockBody && Number.isInteger(stockBody.available) && Number.isInteger(stockBody.reserved)),
+      'inventory: available and reserved are integers': () => Boolean(stockBody && Number.isInteger(stockBody.available) && Number.isInteger(stockBody.reserved)),
     });
   });
 
@@ -182,8 +174,7 @@ export default function (data) {
       ...POLL,
     });
     check(declined, {
-      'checkout tok_chargeDeclined: CANCELLED with a reason': (r) =>
-        Boolean(r.order && r.order.status === 'CANCELLED' && r.order.reason),
+      'checkout tok_chargeDeclined: CANCELLED with a reason': (r) => Boolean(r.order && r.order.status === 'CANCELLED' && r.order.reason),
     });
 
     // The order list is a read model fed by the saga's events: it may trail the terminal status by a moment.

@@ -51,7 +51,5 @@ export const handleSummary = summaryHandler('soak', (data) => {
   const first = stat(data, 'http_req_duration{window:first,kind:catalog}', 'p(95)');
   const last = stat(data, 'http_req_duration{window:last,kind:catalog}', 'p(95)');
   if (!first || !last) return [];
-  return [
-    `catalog p95 drift: first tenth ${first.toFixed(1)}ms -> last tenth ${last.toFixed(1)}ms (x${(last / first).toFixed(2)})`,
-  ];
+  return [`catalog p95 drift: first tenth ${first.toFixed(1)}ms -> last tenth ${last.toFixed(1)}ms (x${(last / first).toFixed(2)})`];
 });

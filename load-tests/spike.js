@@ -54,9 +54,7 @@ export const options = {
   thresholds: {
     'http_req_failed{phase:warm}': ['rate<0.01'],
     'tracemart_ungraceful_failures{phase:burst}': [`rate<${envNumber('SPIKE_MAX_UNGRACEFUL_RATE', 0.01)}`],
-    'http_req_duration{phase:burst,kind:catalog,expected_response:true}': [
-      `p(95)<${envNumber('SPIKE_BURST_P95_MS', 2000)}`,
-    ],
+    'http_req_duration{phase:burst,kind:catalog,expected_response:true}': [`p(95)<${envNumber('SPIKE_BURST_P95_MS', 2000)}`],
     'http_req_failed{phase:after}': ['rate<0.01'],
     'http_req_duration{phase:after,kind:catalog}': [`p(95)<${envNumber('SPIKE_AFTER_P95_MS', 300)}`],
     'tracemart_checkout_success{phase:after}': ['rate>=0.99'],

@@ -39,12 +39,8 @@ export const options = {
   summaryTrendStats: SUMMARY_TREND_STATS,
   thresholds: {
     // The breaking point: abort once it is crossed, after a warm-up so one bad second does not count.
-    http_req_failed: [
-      { threshold: `rate<${envNumber('STRESS_MAX_ERROR_RATE', 0.05)}`, abortOnFail: true, delayAbortEval: '30s' },
-    ],
-    'http_req_duration{kind:catalog}': [
-      { threshold: `p(95)<${envNumber('STRESS_MAX_CATALOG_P95_MS', 2000)}`, abortOnFail: true, delayAbortEval: '30s' },
-    ],
+    http_req_failed: [{ threshold: `rate<${envNumber('STRESS_MAX_ERROR_RATE', 0.05)}`, abortOnFail: true, delayAbortEval: '30s' }],
+    'http_req_duration{kind:catalog}': [{ threshold: `p(95)<${envNumber('STRESS_MAX_CATALOG_P95_MS', 2000)}`, abortOnFail: true, delayAbortEval: '30s' }],
     dropped_iterations: [{ threshold: `count<${envInt('STRESS_MAX_DROPPED', 1000)}`, abortOnFail: true }],
   },
 };
@@ -74,7 +70,5 @@ export const handleSummary = summaryHandler('stress', (data) => {
   const reached = data.metrics.tracemart_stress_target_rate;
   const failed = Object.values(data.metrics).some((m) => Object.values(m.thresholds || {}).some((t) => !t.ok));
   const rate = reached ? reached.values.max.toFixed(1) : 'n/a';
-  return [
-    failed ? `breaking point: crossed at about ${rate} iterations/s` : `no breaking point up to ${rate} iterations/s`,
-  ];
+  return [failed ? `breaking point: crossed at about ${rate} iterations/s` : `no breaking point up to ${rate} iterations/s`];
 });

@@ -47,7 +47,9 @@ async function main(): Promise<void> {
     `  API gateway     ${stack.gatewayUrl}/api/products`,
     `  NATS            ${stack.natsUrl}`,
     `  MongoDB (wire)  ${stack.mongoUrl}`,
-    ...(stack.postgresUrl ? [`  PostgreSQL      ${withoutPassword(stack.postgresUrl)} (FerretDB's storage, in ${clusterLocation(dataDir)}; password in its data/tracemart.password)`] : []),
+    ...(stack.postgresUrl
+      ? [`  PostgreSQL      ${withoutPassword(stack.postgresUrl)} (FerretDB's storage, in ${clusterLocation(dataDir)}; password in its data/tracemart.password)`]
+      : []),
     // FerretDB used its SQLite backend before it moved to PostgreSQL; it does not read those files any more.
     ...(stack.postgresUrl && existsSync(join(dataDir, 'ferretdb', 'sqlite'))
       ? [`  note: ${join(dataDir, 'ferretdb', 'sqlite')} holds data of the earlier SQLite backend, which is no longer read; \`npm run reset\` removes it`]

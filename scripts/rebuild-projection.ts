@@ -29,7 +29,13 @@ async function main(): Promise<void> {
   const mongo = await connectMongo(mongoUrl, process.env.MONGODB_DB ?? 'tracemart_order', 'projections-rebuild');
   const bus = await EventBus.connect({ url: natsUrl, name: 'projections-rebuild', logger });
   try {
-    const count = await rebuildOrderSummaries({ bus, db: mongo.db, into, streams: [streams.orders, streams.inventory, streams.payments, streams.notifications].map((s) => s.name), decode: validateEvent });
+    const count = await rebuildOrderSummaries({
+      bus,
+      db: mongo.db,
+      into,
+      streams: [streams.orders, streams.inventory, streams.payments, streams.notifications].map((s) => s.name),
+      decode: validateEvent,
+    });
     logger.info({ into, events: count }, 'order summaries rebuilt');
   } finally {
     await bus.drain();

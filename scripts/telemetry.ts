@@ -48,7 +48,11 @@ async function verify(stack: Stack, backends: TelemetryBackends): Promise<boolea
   const { body: login } = await json<{ token: string }>(`${api}/api/users/login`, { method: 'POST', headers, body: JSON.stringify({ email, password }) });
   const auth = { ...headers, authorization: `Bearer ${login.token}` };
   const { body: products } = await json<{ items: { id: string }[] }>(`${api}/api/products?limit=5`);
-  const placed = await json<{ id: string }>(`${api}/api/orders`, { method: 'POST', headers: auth, body: JSON.stringify({ items: [{ productId: products.items[0]?.id, quantity: 1 }], paymentToken: 'tok_visa' }) });
+  const placed = await json<{ id: string }>(`${api}/api/orders`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ items: [{ productId: products.items[0]?.id, quantity: 1 }], paymentToken: 'tok_visa' }),
+  });
   const traceId = placed.headers.get('x-trace-id') ?? '';
   log(`order ${placed.body.id} placed (HTTP ${placed.status}), trace ${traceId}`);
   const order = await poll(
@@ -79,13 +83,19 @@ async function verify(stack: Stack, backends: TelemetryBackends): Promise<boolea
     },
     60_000,
   );
-  log(logs ? `VictoriaLogs: ${logs.count} log lines with the trace id, from ${logs.services.join(', ')}; read them at ${logsUiUrl(backends.logsUrl, traceId)}` : 'VictoriaLogs: FAILED');
+  log(
+    logs
+      ? `VictoriaLogs: ${logs.count} log lines with the trace id, from ${logs.services.join(', ')}; read them at ${logsUiUrl(backends.logsUrl, traceId)}`
+      : 'VictoriaLogs: FAILED',
+  );
 
   const prometheusUrl = stack.prometheusUrl ?? '';
   const spanMetrics = await poll(
     'span metrics in Prometheus',
     async () => {
-      const { body } = await json<{ data?: { result?: unknown[] } }>(`${prometheusUrl}/api/v1/query?${new URLSearchParams({ query: 'sum by (service_name) (traces_spanmetrics_calls_total)' }).toString()}`);
+      const { body } = await json<{ data?: { result?: unknown[] } }>(
+        `${prometheusUrl}/api/v1/query?${new URLSearchParams({ query: 'sum by (service_name) (traces_spanmetrics_calls_total)' }).toString()}`,
+      );
       const n = body.data?.result?.length ?? 0;
       return n > 0 ? n : undefined;
     },

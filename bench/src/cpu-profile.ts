@@ -27,7 +27,10 @@ export interface ProfileSummary {
 const PACKAGE_CATEGORIES: [RegExp, string][] = [
   [/^@opentelemetry\//, 'OpenTelemetry (SDK, instrumentation, exporter)'],
   [/^(pino|pino-std-serializers|sonic-boom|fast-redact|thread-stream|quick-format-unescaped|safe-stable-stringify)$/, 'pino (logging)'],
-  [/^(express|router|body-parser|raw-body|qs|send|finalhandler|on-finished|accepts|type-is|content-type|negotiator|path-to-regexp|serve-static|cookie|vary|etag|fresh|depd|statuses|http-errors|iconv-lite|media-typer|mime-types|parseurl|proxy-addr|range-parser|content-disposition|merge-descriptors|encodeurl|escape-html|forwarded)$/, 'Express'],
+  [
+    /^(express|router|body-parser|raw-body|qs|send|finalhandler|on-finished|accepts|type-is|content-type|negotiator|path-to-regexp|serve-static|cookie|vary|etag|fresh|depd|statuses|http-errors|iconv-lite|media-typer|mime-types|parseurl|proxy-addr|range-parser|content-disposition|merge-descriptors|encodeurl|escape-html|forwarded)$/,
+    'Express',
+  ],
   [/^undici$/, 'undici (HTTP client)'],
   [/^opossum$/, 'opossum (circuit breaker)'],
   [/^(jose|jsonwebtoken)$/, 'JWT'],

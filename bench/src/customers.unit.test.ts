@@ -25,7 +25,12 @@ describe('closed-loop customers: responses and breaker openings', () => {
       'tracemart_breaker_transitions_total{to="open",upstream="order"} 1',
       'tracemart_breaker_transitions_total{upstream="order",to="closed"} 1',
     ]);
-    expect(breakerOpenings(text)).toEqual(new Map([['catalog', 2], ['order', 1]]));
+    expect(breakerOpenings(text)).toEqual(
+      new Map([
+        ['catalog', 2],
+        ['order', 1],
+      ]),
+    );
     expect(breakerOpenings(metrics(['tracemart_breaker_state{upstream="catalog"} 0']))).toEqual(new Map());
     expect(breakerOpenings('tracemart_saga_duration_count{outcome="confirmed"} 3\n')).toBeUndefined();
   });

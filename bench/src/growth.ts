@@ -58,16 +58,25 @@ export async function seedPastOrders(mongoUrl: string, count: number, users: rea
       if (!product) throw new Error('empty seed catalog');
       const items = [{ productId: product.id, name: product.name, quantity: 1, unitPriceCents: product.priceCents }];
       const totalCents = product.priceCents;
-      const stored = await orders.append(orderId, 0, [
-        { type: 'orders.placed', data: { orderId, userId, items, totalCents, paymentToken: 'tok_visa' } },
-        { type: 'orders.confirmed', data: { orderId, userId, totalCents } },
-      ], orderId);
+      const stored = await orders.append(
+        orderId,
+        0,
+        [
+          { type: 'orders.placed', data: { orderId, userId, items, totalCents, paymentToken: 'tok_visa' } },
+          { type: 'orders.confirmed', data: { orderId, userId, totalCents } },
+        ],
+        orderId,
+      );
       // Published and settled at once (as the order service marks them, in one statement): the relay's sweep must
       // not find them unpublished, nor the saga sweeper unsettled, or the saga would run for orders of the past.
       await orders.collection.updateMany({ streamId: orderId }, { $set: { published: true }, $unset: { unsettled: '' } });
       const lines = [{ productId: product.id, quantity: 1 }];
       const charged = newEnvelope('payments.charged', { orderId, paymentId: randomUUID(), amountCents: totalCents }, { source: 'payment', correlationId: orderId });
-      const sent = newEnvelope('notifications.sent', { notificationId: `${orderId}:confirmation`, orderId, userId, kind: 'confirmation' }, { source: 'notification', correlationId: orderId });
+      const sent = newEnvelope(
+        'notifications.sent',
+        { notificationId: `${orderId}:confirmation`, orderId, userId, kind: 'confirmation' },
+        { source: 'notification', correlationId: orderId },
+      );
       await Promise.all([
         (async () => {
           for (const envelope of [...stored.map((doc) => doc.envelope), charged, sent]) await projector.apply(envelope);

@@ -184,7 +184,9 @@ async function searchMaxRate(bench: BenchStack, users: { id: string; token: stri
     const { step: measured, usage } = await checkoutStep(bench, users, ratePerS, STEP_SECONDS);
     const step = judge(ratePerS, measured, usage, idle);
     steps.push(step);
-    log(`${label} ${ratePerS}/s: ${step.sustainable ? 'sustained' : `not sustained (${step.failures.join('; ')})`}; POST p50 ${step.post?.med.toFixed(1)} ms p95 ${step.post?.['p(95)'].toFixed(1)} ms; ${step.netCpuMsPerCheckout.toFixed(0)} CPU ms/checkout above idle`);
+    log(
+      `${label} ${ratePerS}/s: ${step.sustainable ? 'sustained' : `not sustained (${step.failures.join('; ')})`}; POST p50 ${step.post?.med.toFixed(1)} ms p95 ${step.post?.['p(95)'].toFixed(1)} ms; ${step.netCpuMsPerCheckout.toFixed(0)} CPU ms/checkout above idle`,
+    );
     // Let a failed step's backlog drain before the next one.
     if (!step.sustainable) await new Promise((r) => setTimeout(r, 5_000));
     return step;
@@ -270,7 +272,14 @@ async function customersPhase(bench: BenchStack, notes: string[]): Promise<NonNu
     });
   const before = await scrape();
   const { value, usage } = await withUsage(bench, () =>
-    runCustomers({ baseUrl: bench.stack.gatewayUrl, fixture, customers: CUSTOMERS, durationS: CUSTOMERS_SECONDS, terminalBudgetS: CRITERIA.pollBudgetS, pollBudgetS: CUSTOMERS_POLL_BUDGET_S }),
+    runCustomers({
+      baseUrl: bench.stack.gatewayUrl,
+      fixture,
+      customers: CUSTOMERS,
+      durationS: CUSTOMERS_SECONDS,
+      terminalBudgetS: CRITERIA.pollBudgetS,
+      pollBudgetS: CUSTOMERS_POLL_BUDGET_S,
+    }),
   );
   const after = await scrape();
   const breakers = before && after ? openingsBetween(before, after) : undefined;
@@ -289,7 +298,10 @@ async function idleUsage(bench: BenchStack): Promise<UsageWindow> {
 async function main(): Promise<void> {
   const began = Date.now();
   mkdirSync(outDir, { recursive: true });
-  const stamp = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}${QUICK ? '-quick' : ''}`;
+  const stamp = `${new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}${QUICK ? '-quick' : ''}`;
   const machine = describeMachine(loadgenVersion());
   log(`machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, node ${machine.node}; load: ${machine.loadgen}`);
   const notes: string[] = QUICK ? ['BENCH_QUICK=true: phases cut to seconds to check the harness; the numbers mean nothing'] : [];
@@ -400,7 +412,6 @@ async function main(): Promise<void> {
         byProcess: checkoutRun.summaries,
       };
     }
-
   } finally {
     await c.stop();
   }
@@ -432,7 +443,11 @@ async function main(): Promise<void> {
   const e = await startFreshStack(root, { telemetry: true });
   try {
     const users = await makeUsers(e.stack.gatewayUrl, USERS);
-    const seeded = await seedPastOrders(e.stack.mongoUrl, GROWTH_ORDERS, users.map((u) => u.id));
+    const seeded = await seedPastOrders(
+      e.stack.mongoUrl,
+      GROWTH_ORDERS,
+      users.map((u) => u.id),
+    );
     const countsBefore = await countDocuments(e.stack.mongoUrl);
     log(`seeded in ${seeded.seconds.toFixed(0)} s; order_events holds ${countsBefore['tracemart_order.order_events'] ?? '?'} documents`);
     const idle = await idleUsage(e);

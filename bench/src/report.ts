@@ -111,7 +111,10 @@ export function renderMarkdown(r: Results): string {
       `| Database round trips per saga, placement→CONFIRMED (median of ${r.sagaTraces.stats.sagas} traces, causal path; all services) | **${dbCalls}** on the causal path; ${r.sagaTraces.stats.median.dbCallsInTrace} in the whole trace (projections, notification, compensation checks) | ≤ ${TARGETS.sagaDbCalls} | ${verdict(dbCalls === undefined ? undefined : dbCalls <= TARGETS.sagaDbCalls)} |`,
     );
   }
-  if (maxOn) lines.push(`| Checkout POST latency at ${maxOn.rate}/s | ${latency(maxOn.post)}; placement→terminal (client polling, 250 ms steps) p50 ${ms(maxOn.timeToTerminal?.med, 0)} / p95 ${ms(maxOn.timeToTerminal?.['p(95)'], 0)} | — | — |`);
+  if (maxOn)
+    lines.push(
+      `| Checkout POST latency at ${maxOn.rate}/s | ${latency(maxOn.post)}; placement→terminal (client polling, 250 ms steps) p50 ${ms(maxOn.timeToTerminal?.med, 0)} / p95 ${ms(maxOn.timeToTerminal?.['p(95)'], 0)} | — | — |`,
+    );
   lines.push(`| Max sustainable checkout rate, telemetry off | ${maxOff ? `**${maxOff.rate}/s**` : 'none'} (search stopped: ${r.searchOff.stoppedBy}) | — | — |`);
   if (maxOff) lines.push(`| Checkout POST latency at ${maxOff.rate}/s, telemetry off | ${latency(maxOff.post)} | — | — |`);
 
@@ -185,7 +188,9 @@ export function renderMarkdown(r: Results): string {
     const peakRss = Math.max(0, ...r.searchOn.steps.map((s) => s.usage.processes[name]?.rssMiB.max ?? 0));
     const peakPss = Math.max(0, ...r.searchOn.steps.map((s) => s.usage.processes[name]?.pssMiB?.max ?? 0));
     const busy = loadWindow?.processes[name];
-    lines.push(`| ${name}${name === LOADGEN ? ' (autocannon/harness load generator, the benchmark process; not in totals)' : ''} | ${idle ? mib(idle.rssMiB.last) : '—'} | ${mib(peakRss)} | ${mib(peakPss)} | ${idle ? idle.cpuCores.toFixed(2) : '—'} | ${busy ? busy.cpuCores.toFixed(2) : 'n/a'} |`);
+    lines.push(
+      `| ${name}${name === LOADGEN ? ' (autocannon/harness load generator, the benchmark process; not in totals)' : ''} | ${idle ? mib(idle.rssMiB.last) : '—'} | ${mib(peakRss)} | ${mib(peakPss)} | ${idle ? idle.cpuCores.toFixed(2) : '—'} | ${busy ? busy.cpuCores.toFixed(2) : 'n/a'} |`,
+    );
   }
   lines.push('');
 
@@ -194,7 +199,10 @@ export function renderMarkdown(r: Results): string {
   lines.push('');
   lines.push('| Telemetry | Rate | Sustained | POST p50 / p95 | Accepted | Terminal ≤ 10 s | CPU ms/checkout (above idle) | Busiest processes (cores) | Why not |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const [label, search] of [['on', r.searchOn], ['off', r.searchOff]] as const) {
+  for (const [label, search] of [
+    ['on', r.searchOn],
+    ['off', r.searchOff],
+  ] as const) {
     for (const s of search.steps) {
       lines.push(
         `| ${label} | ${s.rate}/s | ${s.sustainable ? 'yes' : 'no'} | ${ms(s.post?.med, 0)} / ${ms(s.post?.['p(95)'], 0)} | ${s.accepted}/${s.posted} | ${pct(s.completedRate * 100)} | ${s.cpuMsPerCheckout.toFixed(0)} (${s.netCpuMsPerCheckout.toFixed(0)}) | ${busiest(s.usage)} | ${s.failures.join('; ')} |`,
@@ -234,7 +242,9 @@ function customersRow(c: Customers): string {
 export function renderCustomers(c: Customers): string[] {
   const r = c.responses;
   const opened = c.breakers ? Object.entries(c.breakers.byBreaker).map(([name, n]) => `${name} ${n}×`) : [];
-  const breakers = c.breakers ? `breakers watched in ${c.breakers.watched.join(', ') || 'no process'}${opened.length > 0 ? `; opened: ${opened.join(', ')}` : ', none opened'}` : 'breaker metrics not readable';
+  const breakers = c.breakers
+    ? `breakers watched in ${c.breakers.watched.join(', ') || 'no process'}${opened.length > 0 ? `; opened: ${opened.join(', ')}` : ', none opened'}`
+    : 'breaker metrics not readable';
   const lines = [
     `Closed-loop customers (stack C, after its timed phases; ${c.customers} customers for ${c.durationS} s, each on its own user; ${c.visits} visits, ${c.stockUnitsBefore} units in stock before): ` +
       `${r.total} responses: ${r['2xx']} 2xx, ${r['3xx']} 3xx, ${r['4xx']} 4xx (${r['429']} of them 429), ${r['5xx']} 5xx (${r['503']} of them 503), ${r.none} without an answer; ` +
@@ -267,7 +277,10 @@ function topCategories(summary: ProfileSummary, n: number, per = 1): string {
 
 /** The CPU profiles: where the gateway's time per request goes, and OpenTelemetry's share per process. */
 export function renderProfiles(p: Profiles): string[] {
-  const lines: string[] = ['CPU profiles (V8 sampling profiler through `GET /admin/profile/cpu`, recorded after the timed phases; files in `bench-results/profiles/`, open them in Chrome DevTools or speedscope):', ''];
+  const lines: string[] = [
+    'CPU profiles (V8 sampling profiler through `GET /admin/profile/cpu`, recorded after the timed phases; files in `bench-results/profiles/`, open them in Chrome DevTools or speedscope):',
+    '',
+  ];
   const g = p.gatewayGet;
   if (g) {
     const perRequest = g.summary.busyMs / g.requests;
@@ -331,7 +344,9 @@ export function renderSagaTraces(t: NonNullable<Results['sagaTraces']>): string[
   ];
   for (const category of SAGA_CATEGORIES) {
     const share = (value: number, total: number) => (total > 0 ? ` (${((value / total) * 100).toFixed(0)}%)` : '');
-    lines.push(`| ${category} | ${ms(s.median.ms[category], 1)}${share(s.median.ms[category], s.median.sagaMs)} | ${ms(s.slowest.ms[category], 1)}${share(s.slowest.ms[category], s.slowest.sagaMs)} |`);
+    lines.push(
+      `| ${category} | ${ms(s.median.ms[category], 1)}${share(s.median.ms[category], s.median.sagaMs)} | ${ms(s.slowest.ms[category], 1)}${share(s.slowest.ms[category], s.slowest.sagaMs)} |`,
+    );
   }
   lines.push('', 'Medians per category do not add up to the median saga exactly (each is the median of its own column).');
   lines.push(

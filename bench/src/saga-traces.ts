@@ -21,7 +21,13 @@ export interface TraceSpan {
   attributes: Record<string, unknown>;
 }
 
-export const SAGA_CATEGORIES = ['database (FerretDB)', 'card processor (simulated)', 'HTTP calls between services', 'service code', 'between spans (outbox relay, NATS delivery, queueing)'] as const;
+export const SAGA_CATEGORIES = [
+  'database (FerretDB)',
+  'card processor (simulated)',
+  'HTTP calls between services',
+  'service code',
+  'between spans (outbox relay, NATS delivery, queueing)',
+] as const;
 export type SagaCategory = (typeof SAGA_CATEGORIES)[number];
 
 export interface SagaBreakdown {

@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { sagaBreakdown, sagaTraceStats, type TraceSpan } from './saga-traces';
 
 let ids = 0;
-function span(service: string, name: string, kind: number, startMs: number, endMs: number, parent?: TraceSpan, attributes: Record<string, unknown> = {}, traceId = 't1'): TraceSpan {
+function span(
+  service: string,
+  name: string,
+  kind: number,
+  startMs: number,
+  endMs: number,
+  parent?: TraceSpan,
+  attributes: Record<string, unknown> = {},
+  traceId = 't1',
+): TraceSpan {
   ids += 1;
   return { traceId, spanId: `s${ids}`, parentSpanId: parent?.spanId, name, kind, service, startMs, endMs, attributes };
 }
@@ -26,14 +35,21 @@ function trace(traceId = 't1', stretch = 1): TraceSpan[] {
   const confirm = span('order', 'process payments.charged', 5, t(95), t(110), charged, {}, traceId);
   const projector = span('order', 'process orders.placed', 5, t(25), t(70), placed, {}, traceId);
   return [
-    gw, order, pricing, gwPricing, catalog,
+    gw,
+    order,
+    pricing,
+    gwPricing,
+    catalog,
     span('catalog', 'find', 3, t(6.5), t(7.5), catalog, db, traceId),
     span('order', 'insert', 3, t(12), t(20), order, db, traceId),
-    placed, inventory,
+    placed,
+    inventory,
     span('inventory', 'update', 3, t(32), t(45), inventory, db, traceId),
-    reserved, payment,
+    reserved,
+    payment,
     span('payment', 'charge card', 3, t(60), t(80), payment, {}, traceId),
-    charged, confirm,
+    charged,
+    confirm,
     span('order', 'update', 3, t(96), t(105), confirm, db, traceId),
     projector,
     span('order', 'update', 3, t(26), t(69), projector, db, traceId),

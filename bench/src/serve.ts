@@ -22,7 +22,9 @@ async function main(): Promise<void> {
     prometheus: process.env.PROMETHEUS === 'true',
   });
   const pids = Object.fromEntries([...stack.processes.entries()].map(([name, p]) => [name, p.child.pid]));
-  process.stdout.write(`${JSON.stringify({ readyMs: Date.now() - started, dataDir, gatewayUrl: stack.gatewayUrl, urls: stack.urls, prometheusUrl: stack.prometheusUrl, pids }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ readyMs: Date.now() - started, dataDir, gatewayUrl: stack.gatewayUrl, urls: stack.urls, prometheusUrl: stack.prometheusUrl, pids }, null, 2)}\n`,
+  );
   let stopping = false;
   const shutdown = () => {
     if (stopping) return;

@@ -78,7 +78,11 @@ export async function makeUsers(gatewayUrl: string, size: number): Promise<{ id:
     const email = `bench-${Date.now().toString(36)}-${i}@bench.tracemart.test`;
     const password = 'Bench-password-1';
     const json = { 'content-type': 'application/json' };
-    const registered = await call<{ id: string }>(`${gatewayUrl}/api/users/register`, { method: 'POST', headers: json, body: JSON.stringify({ email, password, name: `bench ${i}` }) });
+    const registered = await call<{ id: string }>(`${gatewayUrl}/api/users/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ email, password, name: `bench ${i}` }),
+    });
     if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
     const login = await call<{ token: string }>(`${gatewayUrl}/api/users/login`, { method: 'POST', headers: json, body: JSON.stringify({ email, password }) });
     if (login.status !== 200) throw new Error(`login answered ${login.status}`);

@@ -27,9 +27,7 @@ function strictify(node, { crd }) {
   }
   const out = {};
   for (const [key, value] of Object.entries(node)) {
-    out[key] = key === 'properties' || key === 'definitions'
-      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, strictify(v, { crd })]))
-      : strictify(value, { crd });
+    out[key] = key === 'properties' || key === 'definitions' ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, strictify(v, { crd })])) : strictify(value, { crd });
   }
   const open = out['x-kubernetes-preserve-unknown-fields'] === true;
   if (out.properties && out.additionalProperties === undefined && !open) out.additionalProperties = false;
@@ -100,11 +98,7 @@ function fromCrds(outDir, files) {
         const schema = strictify(
           {
             $schema: 'http://json-schema.org/draft-07/schema#',
-            ...withTypeMeta(
-              { ...openApi, properties: { metadata: { type: 'object' }, ...openApi.properties } },
-              crd.spec.names.kind,
-              apiVersion,
-            ),
+            ...withTypeMeta({ ...openApi, properties: { metadata: { type: 'object' }, ...openApi.properties } }, crd.spec.names.kind, apiVersion),
           },
           { crd: true },
         );

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, findObject, render } from './support';
 
-interface AnalysisQuery { name: string; query: string; successCondition: string; failureCondition: string }
+interface AnalysisQuery {
+  name: string;
+  query: string;
+  successCondition: string;
+  failureCondition: string;
+}
 
 const queries: AnalysisQuery[] = JSON.parse(readFileSync(join(ROOT, 'deploy/analysis-queries.json'), 'utf8'));
 
@@ -27,9 +32,7 @@ describe('the canary overlay', () => {
       successCondition: m.successCondition,
       failureCondition: m.failureCondition,
     }));
-    expect(metrics).toEqual(
-      queries.map((q) => ({ name: q.name, query: asTemplate(q.query), successCondition: q.successCondition, failureCondition: q.failureCondition })),
-    );
+    expect(metrics).toEqual(queries.map((q) => ({ name: q.name, query: asTemplate(q.query), successCondition: q.successCondition, failureCondition: q.failureCondition })));
     for (const m of template!.spec.metrics) expect(m.provider.prometheus.address).toMatch(/^http:\/\/prometheus\.tracemart\.svc/);
   });
 

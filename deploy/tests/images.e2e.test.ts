@@ -106,7 +106,10 @@ describe.skipIf(!engine)('the container images', () => {
     const stopped = new Map(await Promise.all(apps.map(async ({ name, proc }) => [name, (await proc?.exited) ?? null] as const)));
     for (const { name, proc } of apps) {
       expect(stopped.get(name), `${name} exit code`).toBe(0);
-      expect(proc?.lines.some((line) => line.includes('"msg":"stopped"')), `${name} logged "stopped"`).toBe(true);
+      expect(
+        proc?.lines.some((line) => line.includes('"msg":"stopped"')),
+        `${name} logged "stopped"`,
+      ).toBe(true);
     }
   }, 300_000);
 });

@@ -19,7 +19,10 @@ const jsFiles = (dir: string) => readdirSync(join(ROOT, dir)).filter((f) => f.en
 describe('the in-cluster k6 Job', () => {
   it('when rendered, then every object is valid against the Kubernetes schemas (strict)', () => {
     const report = kubeconform(yamlText);
-    expect(report.resources.filter((r) => r.status !== 'statusValid'), JSON.stringify(report.resources)).toEqual([]);
+    expect(
+      report.resources.filter((r) => r.status !== 'statusValid'),
+      JSON.stringify(report.resources),
+    ).toEqual([]);
     expect(report.exitCode).toBe(0);
   });
 

@@ -141,15 +141,17 @@ describe.each(OVERLAYS)('the %s overlay', (overlay) => {
       expect(container.livenessProbe!.httpGet!.path, name).toBe('/livez');
       expect(template.metadata.annotations?.['prometheus.io/scrape'], name).toBe('true');
       expect(template.metadata.annotations?.['prometheus.io/port'], name).toBe(String(container.ports![0]!.containerPort));
-      expect(objects.some((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === name), `${name} PDB`).toBe(true);
+      expect(
+        objects.some((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === name),
+        `${name} PDB`,
+      ).toBe(true);
     }
   });
 
   it('when Services and PodDisruptionBudgets select pods, then a workload in the overlay runs pods with those labels', () => {
     const objects = render(overlay);
     const podLabels = workloads(objects).map((w) => podTemplate(objects, w).metadata.labels);
-    const matches = (selector: Record<string, string>) =>
-      podLabels.some((labels) => Object.entries(selector).every(([k, v]) => labels[k] === v));
+    const matches = (selector: Record<string, string>) => podLabels.some((labels) => Object.entries(selector).every(([k, v]) => labels[k] === v));
     const orphans = objects
       .filter(ofKind('Service', 'PodDisruptionBudget'))
       .filter((o) => !matches(o.kind === 'Service' ? o.spec.selector : o.spec.selector.matchLabels))
@@ -183,7 +185,10 @@ describe('the observability stack in the cluster', () => {
   const objects: K8sObject[] = render('dev');
   const configMap = (prefix: string) => objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith(`${prefix}-`));
   const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
-  const files = (dir: string, ext: RegExp) => readdirSync(join(ROOT, dir)).filter((f) => ext.test(f)).sort();
+  const files = (dir: string, ext: RegExp) =>
+    readdirSync(join(ROOT, dir))
+      .filter((f) => ext.test(f))
+      .sort();
 
   it.each([
     ['otel-collector-config', 'observability/otel-collector/config.yaml', 'config.yaml'],
@@ -250,7 +255,10 @@ describe('the observability stack in the cluster', () => {
     expect(ruleFiles.length).toBeGreaterThan(0);
     for (const rule of ruleFiles) {
       const path = rule.startsWith('/') ? rule : join(configDir, rule);
-      expect(mounted.some((m) => m === path || (path.includes('*') && new RegExp(`^${path.replaceAll('.', '\\.').replaceAll('*', '[^/]*')}$`).test(m))), rule).toBe(true);
+      expect(
+        mounted.some((m) => m === path || (path.includes('*') && new RegExp(`^${path.replaceAll('.', '\\.').replaceAll('*', '[^/]*')}$`).test(m))),
+        rule,
+      ).toBe(true);
     }
   });
 
@@ -260,9 +268,7 @@ describe('the observability stack in the cluster', () => {
     expect(jobs.map((j) => j.job_name).sort()).toEqual([...TRACEMART].sort());
     for (const job of jobs) {
       const keeps = job.relabel_configs.some(
-        (r) =>
-          r.source_labels.includes('__meta_kubernetes_pod_label_rollouts_pod_template_hash') &&
-          r.target_label === 'rollouts_pod_template_hash',
+        (r) => r.source_labels.includes('__meta_kubernetes_pod_label_rollouts_pod_template_hash') && r.target_label === 'rollouts_pod_template_hash',
       );
       expect(keeps, `${job.job_name}: add a relabel rule from __meta_kubernetes_pod_label_rollouts_pod_template_hash`).toBe(true);
     }

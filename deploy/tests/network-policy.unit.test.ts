@@ -1,20 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import {
-  OVERLAYS,
-  ofKind,
-  podTemplate,
-  render,
-  workloads,
-  type LabelSelector,
-  type NetworkPolicyPeer,
-  type NetworkPolicyPort,
-  type ObjectOf,
-} from './support';
+import { OVERLAYS, ofKind, podTemplate, render, workloads, type LabelSelector, type NetworkPolicyPeer, type NetworkPolicyPort, type ObjectOf } from './support';
 
 // Every hop tracemart needs, as (from, to, port). "outside" is a client outside the cluster (browser, k6);
 // "kube-apiserver" is any address outside the pod network. DNS to kube-dns is checked separately.
 const SERVICES: [string, number][] = [
-  ['user', 3001], ['catalog', 3002], ['order', 3003], ['inventory', 3004], ['payment', 3005], ['notification', 3006],
+  ['user', 3001],
+  ['catalog', 3002],
+  ['order', 3003],
+  ['inventory', 3004],
+  ['payment', 3005],
+  ['notification', 3006],
 ];
 const EXPECTED: string[] = [
   'outside -> gateway:8080',
@@ -43,7 +38,11 @@ const EXTRA: Record<string, string[]> = {
   canary: [...PUBLIC_FROM_OTHER_NAMESPACES, 'argo-rollouts -> prometheus:9090'],
 };
 
-interface Peer { labels: Record<string, string>; namespace: string; external: boolean }
+interface Peer {
+  labels: Record<string, string>;
+  namespace: string;
+  external: boolean;
+}
 type NetworkPolicy = ObjectOf<'NetworkPolicy'>;
 
 function selects(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {

@@ -208,13 +208,7 @@ export function asString(value: unknown, what: string): string {
 }
 
 function isK8sObject(value: unknown): value is K8sObject {
-  return (
-    isRecord(value) &&
-    typeof value.apiVersion === 'string' &&
-    typeof value.kind === 'string' &&
-    isRecord(value.metadata) &&
-    typeof value.metadata.name === 'string'
-  );
+  return isRecord(value) && typeof value.apiVersion === 'string' && typeof value.kind === 'string' && isRecord(value.metadata) && typeof value.metadata.name === 'string';
 }
 
 export function tool(name: 'kustomize' | 'kubeconform' | 'starlark'): string {
@@ -256,10 +250,7 @@ export function render(target: Overlay | 'base'): K8sObject[] {
 
 /** Runs kubeconform, strict and offline, on YAML text; resolves with its JSON report. */
 export function kubeconform(yamlText: string): { exitCode: number; resources: { name: string; kind: string; status: string; msg: string }[] } {
-  const schemaLocations = ['kubernetes', 'argo-rollouts'].flatMap((dir) => [
-    '-schema-location',
-    join(TOOLS, 'schemas', dir, '{{ .ResourceKind }}{{ .KindSuffix }}.json'),
-  ]);
+  const schemaLocations = ['kubernetes', 'argo-rollouts'].flatMap((dir) => ['-schema-location', join(TOOLS, 'schemas', dir, '{{ .ResourceKind }}{{ .KindSuffix }}.json')]);
   for (const dir of ['kubernetes', 'argo-rollouts']) {
     if (!existsSync(join(TOOLS, 'schemas', dir))) throw new Error(`schemas missing: run deploy/scripts/install-tools.sh`);
   }

@@ -6,10 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LOAD_RESTRICTOR, ROOT, asList, asRecord, isRecord, render, tool, workloads } from './support';
 
 // The calls tilt-stubs.star records, one per Tilt builtin, with the arguments it keeps.
-type LiveUpdateStep =
-  | { step: 'sync'; local: string; remote: string }
-  | { step: 'run'; cmd: string; trigger: string[] }
-  | { step: 'fall_back_on'; files: string[] };
+type LiveUpdateStep = { step: 'sync'; local: string; remote: string } | { step: 'run'; cmd: string; trigger: string[] } | { step: 'fall_back_on'; files: string[] };
 
 interface Link {
   url: string;
@@ -54,7 +51,14 @@ type Call =
 type CallOf<K extends Call['kind']> = Extract<Call, { kind: K }>;
 
 const CALL_KINDS: readonly string[] = [
-  'allow_k8s_contexts', 'update_settings', 'kustomize', 'k8s_yaml', 'watch_file', 'docker_build', 'k8s_resource', 'local_resource',
+  'allow_k8s_contexts',
+  'update_settings',
+  'kustomize',
+  'k8s_yaml',
+  'watch_file',
+  'docker_build',
+  'k8s_resource',
+  'local_resource',
 ] satisfies Call['kind'][];
 
 /** A record from tilt-stubs.star; its fields are those the stub of its kind writes, so the kind is what is checked. */
@@ -110,14 +114,16 @@ describe('the Tiltfile', () => {
 
   it('when the manifests name images and workloads, then each image is built and each workload is a labelled resource', () => {
     const objects = render('dev');
-    const images = new Set(
-      workloads(objects).flatMap((w) => w.spec.template!.spec.containers.map((c) => String(c.image).split(':')[0]!)),
-    );
+    const images = new Set(workloads(objects).flatMap((w) => w.spec.template!.spec.containers.map((c) => String(c.image).split(':')[0]!)));
     const built = of('docker_build').map((b) => b.ref);
     for (const ref of built) expect(images.has(ref), `${ref} is not used by any workload`).toBe(true);
     for (const image of images) if (image.startsWith('tracemart/')) expect(built, image).toContain(image);
     const resources = of('k8s_resource');
-    expect(resources.map((r) => r.workload).sort()).toEqual(workloads(objects).map((w) => w.metadata.name).sort());
+    expect(resources.map((r) => r.workload).sort()).toEqual(
+      workloads(objects)
+        .map((w) => w.metadata.name)
+        .sort(),
+    );
     for (const r of [...resources, ...of('local_resource')]) {
       expect(r.labels.length, r.kind === 'k8s_resource' ? r.workload : r.name).toBeGreaterThan(0);
       for (const label of r.labels) expect(LABELS).toContain(label);
@@ -139,6 +145,10 @@ describe('the Tiltfile', () => {
     }
     expect(problems).toEqual([]);
     // The k6 suites run in the cluster, as a Job with the grafana/k6 image: nothing installs k6 on the host.
-    expect(of('local_resource').filter((r) => String(r.cmd).startsWith('deploy/scripts/k6-cluster.sh ')).map((r) => r.name)).toEqual(['k6-smoke', 'k6-load', 'k6-degradation']);
+    expect(
+      of('local_resource')
+        .filter((r) => String(r.cmd).startsWith('deploy/scripts/k6-cluster.sh '))
+        .map((r) => r.name),
+    ).toEqual(['k6-smoke', 'k6-load', 'k6-degradation']);
   });
 });

@@ -43,7 +43,14 @@ export async function start(config: Config, options: { logger?: Logger } = {}): 
   };
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: 128, headersTimeout: config.UPSTREAM_TIMEOUT_MS, bodyTimeout: config.UPSTREAM_TIMEOUT_MS });
   const client = (name: keyof typeof services) => createUpstreamClient({ name, urls: services[name] }, settings, { agent, logger });
-  const upstreams: Upstreams = { user: client('user'), catalog: client('catalog'), order: client('order'), inventory: client('inventory'), payment: client('payment'), notification: client('notification') };
+  const upstreams: Upstreams = {
+    user: client('user'),
+    catalog: client('catalog'),
+    order: client('order'),
+    inventory: client('inventory'),
+    payment: client('payment'),
+    notification: client('notification'),
+  };
   const payment = createPaymentHealth({ urls: config.PAYMENT_URL, intervalMs: config.PAYMENT_PROBE_INTERVAL_MS, timeoutMs: config.PAYMENT_PROBE_TIMEOUT_MS, agent, logger });
 
   if (config.RATE_LIMIT_PER_SECOND > 0) {

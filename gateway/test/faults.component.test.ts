@@ -52,7 +52,12 @@ describe('fault admin API', () => {
 
   it('when the input is invalid, then 400 and nothing is injected', async () => {
     const { gw } = await gatewayWith();
-    for (const bad of [{ kind: 'meteor', durationSeconds: 5 }, { kind: 'outage', durationSeconds: 0 }, { kind: 'error', durationSeconds: 5, errorRate: 2 }, { kind: 'latency', durationSeconds: 5 }]) {
+    for (const bad of [
+      { kind: 'meteor', durationSeconds: 5 },
+      { kind: 'outage', durationSeconds: 0 },
+      { kind: 'error', durationSeconds: 5, errorRate: 2 },
+      { kind: 'latency', durationSeconds: 5 },
+    ]) {
       const answer = await call(`${gw.url}/admin/faults`, { method: 'POST', body: JSON.stringify(bad), headers: admin() });
       expect(answer.status).toBe(400);
       expect(answer.body).toMatchObject({ error: { code: 'REQUEST.VALIDATION_FAILED' } });
@@ -62,7 +67,11 @@ describe('fault admin API', () => {
 
   it('when latency is injected on a route, then that route is slower and the fault lists until it expires on its own', async () => {
     const { gw } = await gatewayWith();
-    const injected = await call(`${gw.url}/admin/faults`, { method: 'POST', body: JSON.stringify({ kind: 'latency', latencyMs: 500, durationSeconds: 2, route: '/api/products' }), headers: admin() });
+    const injected = await call(`${gw.url}/admin/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'latency', latencyMs: 500, durationSeconds: 2, route: '/api/products' }),
+      headers: admin(),
+    });
     expect(injected.status).toBe(201);
     expect(injected.body).toMatchObject({ id: expect.any(String), service: 'gateway', kind: 'latency', latencyMs: 500, route: '/api/products', expiresAt: expect.any(String) });
     const slow = await call(`${gw.url}/api/products`);
@@ -114,7 +123,11 @@ describe('fault admin API', () => {
     expect(injected.status).toBe(201);
     expect(injected.body).toMatchObject({ service: 'payment', kind: 'outage' });
     expect(payment.faults.list()).toHaveLength(1);
-    const local = await call(`${gw.url}/admin/faults`, { method: 'POST', body: JSON.stringify({ kind: 'latency', latencyMs: 1, durationSeconds: 60, route: '/nowhere' }), headers: admin() });
+    const local = await call(`${gw.url}/admin/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'latency', latencyMs: 1, durationSeconds: 60, route: '/nowhere' }),
+      headers: admin(),
+    });
 
     const listed = await call(`${gw.url}/admin/faults`, { headers: admin() });
     expect(listed.status).toBe(200);

@@ -17,10 +17,7 @@ afterEach(async () => {
 describe('circuit breaker', () => {
   it('when failures pass the threshold, then it opens and rejects fast, then half-opens and closes once the upstream recovers', async () => {
     const notification = await stub((_req, res) => json(res, 500, { error: { code: 'INTERNAL' } }));
-    const gw = await gateway(
-      { NOTIFICATION_URL: notification.url },
-      { BREAKER_VOLUME_THRESHOLD: '4', BREAKER_ERROR_PERCENT: '50', BREAKER_RESET_MS: '400', RETRY_ATTEMPTS: '1' },
-    );
+    const gw = await gateway({ NOTIFICATION_URL: notification.url }, { BREAKER_VOLUME_THRESHOLD: '4', BREAKER_ERROR_PERCENT: '50', BREAKER_RESET_MS: '400', RETRY_ATTEMPTS: '1' });
     const token = await tokenFor('u1');
     const get = () => call(`${gw.url}/api/notifications`, { token });
 

@@ -61,7 +61,10 @@ export async function startStub(handler?: StubHandler): Promise<Stub> {
 }
 
 /** The gateway in-process on port 0; rate limiting off and probes slow unless a test asks otherwise. */
-export async function startGateway(urls: Partial<Record<'USER_URL' | 'CATALOG_URL' | 'ORDER_URL' | 'INVENTORY_URL' | 'PAYMENT_URL' | 'NOTIFICATION_URL', string>>, env: Record<string, string> = {}): Promise<RunningGateway> {
+export async function startGateway(
+  urls: Partial<Record<'USER_URL' | 'CATALOG_URL' | 'ORDER_URL' | 'INVENTORY_URL' | 'PAYMENT_URL' | 'NOTIFICATION_URL', string>>,
+  env: Record<string, string> = {},
+): Promise<RunningGateway> {
   const fallback = 'http://127.0.0.1:9';
   const config = loadConfig(configSchema, {
     PORT: '0',

@@ -23,11 +23,7 @@ export function register(label, tags = {}) {
 
 /** POST /api/users/login; returns the token or null. */
 export function login(creds, tags = {}) {
-  const res = post(
-    '/api/users/login',
-    { email: creds.email, password: creds.password },
-    { name: 'POST /api/users/login', kind: 'auth', tags },
-  );
+  const res = post('/api/users/login', { email: creds.email, password: creds.password }, { name: 'POST /api/users/login', kind: 'auth', tags });
   const body = json(res);
   const ok = check(res, { 'login: 200 with token': (r) => r.status === 200 && Boolean(body && body.token) }, tags);
   return ok ? body.token : null;

@@ -78,14 +78,7 @@ export function pollOrder(id, token, tags = {}, tries = POLL_TRIES, intervalS = 
  * @returns {{ outcome: string, res: object, order: object|null, id: string|null }} `id`: the order id from the 202, else null
  */
 export function checkout(session, opts) {
-  const {
-    items,
-    paymentToken = 'tok_visa',
-    tags = {},
-    recordSuccess = true,
-    pollTries = POLL_TRIES,
-    pollIntervalS = POLL_INTERVAL_S,
-  } = opts;
+  const { items, paymentToken = 'tok_visa', tags = {}, recordSuccess = true, pollTries = POLL_TRIES, pollIntervalS = POLL_INTERVAL_S } = opts;
   const idempotencyKey = opts.idempotencyKey || crypto.randomUUID();
   const send = () =>
     post(
@@ -124,7 +117,9 @@ export function checkout(session, opts) {
   }
   // Say why a checkout failed, so a failed threshold is actionable from the run's output.
   if (outcome !== 'confirmed' && outcome !== 'out_of_stock') {
-    console.warn(`checkout ${outcome} (phase ${tags.phase || '-'}): HTTP ${res.status} ${String(res.body).slice(0, 160)}${order ? ` order ${order.status} ${order.reason || ''}` : ''}`);
+    console.warn(
+      `checkout ${outcome} (phase ${tags.phase || '-'}): HTTP ${res.status} ${String(res.body).slice(0, 160)}${order ? ` order ${order.status} ${order.reason || ''}` : ''}`,
+    );
   }
   checkoutOutcomes.add(1, { ...tags, outcome });
   if (recordSuccess) checkoutSuccess.add(outcome === 'confirmed' || outcome === 'out_of_stock', tags);

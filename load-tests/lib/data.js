@@ -15,15 +15,10 @@ export function assertGatewayReachable() {
     responseCallback: http.expectedStatuses({ min: 200, max: 599 }),
   });
   if (res.status === 0) {
-    throw new Error(
-      `BASE_URL ${BASE_URL} is unreachable (${res.error}). Start the stack with \`npm start\` ` +
-        'or point BASE_URL at a running gateway on a loopback address.',
-    );
+    throw new Error(`BASE_URL ${BASE_URL} is unreachable (${res.error}). Start the stack with \`npm start\` ` + 'or point BASE_URL at a running gateway on a loopback address.');
   }
   if (res.status !== 200) {
-    throw new Error(
-      `BASE_URL ${BASE_URL} answered GET /api/products with ${res.status}: ${String(res.body).slice(0, 200)}`,
-    );
+    throw new Error(`BASE_URL ${BASE_URL} answered GET /api/products with ${res.status}: ${String(res.body).slice(0, 200)}`);
   }
 }
 
@@ -49,9 +44,7 @@ export function loadCatalog() {
   }
   const categories = [...new Set(products.map((p) => p.category).filter(Boolean))];
   // First word of each product name: realistic queries that return something.
-  const searchTerms = [
-    ...new Set(products.map((p) => String(p.name || '').split(/\s+/)[0]).filter((w) => w.length > 2)),
-  ];
+  const searchTerms = [...new Set(products.map((p) => String(p.name || '').split(/\s+/)[0]).filter((w) => w.length > 2))];
   return { products, categories, searchTerms: searchTerms.length > 0 ? searchTerms : ['a'] };
 }
 

@@ -68,11 +68,7 @@ export function checkoutJourney(data, tags) {
   const t = { ...tags, journey: 'checkout' };
   const result = checkout(sessionFor(data.pool), { items: randomItems(data.products), tags: t });
   checkTraced(result.res, t);
-  check(
-    result.res,
-    { 'checkout: rejection carries Retry-After': (r) => r.status === 202 || isGracefulRejection(r) },
-    t,
-  );
+  check(result.res, { 'checkout: rejection carries Retry-After': (r) => r.status === 202 || isGracefulRejection(r) }, t);
   return result;
 }
 
@@ -89,9 +85,7 @@ export function parseMix(text = envString('LOAD_MIX', DEFAULT_MIX)) {
     .map(([name, weight]) => {
       const w = Number(weight);
       if (!JOURNEYS[name] || !Number.isFinite(w) || w < 0) {
-        throw new Error(
-          `LOAD_MIX: "${name}=${weight}" is not <journey>=<weight>; journeys: ${Object.keys(JOURNEYS).join(', ')}`,
-        );
+        throw new Error(`LOAD_MIX: "${name}=${weight}" is not <journey>=<weight>; journeys: ${Object.keys(JOURNEYS).join(', ')}`);
       }
       total += w;
       return { name, upTo: total };

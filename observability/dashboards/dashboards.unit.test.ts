@@ -9,9 +9,7 @@ import { OUTPUT_DIR, staleFiles } from './generate.js';
 import { allDashboards, render } from './src/index.js';
 import { listPromQLExpressions, panelsOf } from './src/queries.js';
 
-const DATASOURCES_FILE = fileURLToPath(
-  new URL('../grafana/provisioning/datasources/datasources.yaml', import.meta.url),
-);
+const DATASOURCES_FILE = fileURLToPath(new URL('../grafana/provisioning/datasources/datasources.yaml', import.meta.url));
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((path) => existsSync(path));
 
 interface Ref {
@@ -37,13 +35,7 @@ describe('generated dashboards', () => {
   });
 
   it('when listed, then each has the expected stable uid, a title and the faults annotation', () => {
-    expect(dashboards.map(({ dashboard }) => dashboard.uid)).toEqual([
-      'tracemart-overview',
-      'tracemart-saga',
-      'tracemart-resilience',
-      'tracemart-messaging',
-      'tracemart-service',
-    ]);
+    expect(dashboards.map(({ dashboard }) => dashboard.uid)).toEqual(['tracemart-overview', 'tracemart-saga', 'tracemart-resilience', 'tracemart-messaging', 'tracemart-service']);
     for (const { dashboard } of dashboards) {
       expect(dashboard.title).toMatch(/\S/);
       const faults = dashboard.annotations?.list?.find((a) => a.name === 'Faults');
@@ -70,9 +62,7 @@ describe('generated dashboards', () => {
   it('when listing PromQL, then every Prometheus target of every dashboard is there', () => {
     const listed = listPromQLExpressions();
     const targets = dashboards.flatMap(({ dashboard }) =>
-      flatPanels(dashboard).flatMap((panel) =>
-        ((panel.targets ?? []) as { datasource?: Ref }[]).filter((t) => t.datasource?.type === 'prometheus'),
-      ),
+      flatPanels(dashboard).flatMap((panel) => ((panel.targets ?? []) as { datasource?: Ref }[]).filter((t) => t.datasource?.type === 'prometheus')),
     );
     // Plus one faults annotation per dashboard.
     expect(listed).toHaveLength(targets.length + dashboards.length);

@@ -10,12 +10,8 @@ export const OUTPUT_DIR = fileURLToPath(new URL('../grafana/dashboards/', import
 /** Files whose content on disk differs from what would be generated, plus JSON files nothing generates. */
 export function staleFiles(): string[] {
   const expected = new Map(allDashboards().map(({ file, dashboard }) => [file, render(dashboard)]));
-  const stale = [...expected]
-    .filter(([file, content]) => !existsSync(OUTPUT_DIR + file) || readFileSync(OUTPUT_DIR + file, 'utf8') !== content)
-    .map(([file]) => file);
-  const orphans = existsSync(OUTPUT_DIR)
-    ? readdirSync(OUTPUT_DIR).filter((file) => file.endsWith('.json') && !expected.has(file))
-    : [];
+  const stale = [...expected].filter(([file, content]) => !existsSync(OUTPUT_DIR + file) || readFileSync(OUTPUT_DIR + file, 'utf8') !== content).map(([file]) => file);
+  const orphans = existsSync(OUTPUT_DIR) ? readdirSync(OUTPUT_DIR).filter((file) => file.endsWith('.json') && !expected.has(file)) : [];
   return [...stale, ...orphans];
 }
 

@@ -7,7 +7,10 @@ import { createOrderProjector } from '@tracemart/order-service/projections';
  */
 export async function rebuildOrderSummaries(options: { bus: EventBus; db: Db; into: string; streams: string[]; decode: (e: EventEnvelope) => EventEnvelope }): Promise<number> {
   const { bus, db, into } = options;
-  await db.collection(into).drop().catch(() => false);
+  await db
+    .collection(into)
+    .drop()
+    .catch(() => false);
   const projector = createOrderProjector(db, into);
   let applied = 0;
   for (const stream of options.streams) {

@@ -243,7 +243,10 @@ describe('bad input is refused with a clear 4xx and changes nothing', () => {
 
   it('when the admin API is asked for a service named like an Object member, then 404, not 500', async () => {
     // `constructor` passes the name pattern and used to resolve to Object.prototype.constructor.
-    for (const [method, path, body] of [['POST', '/admin/consumers/pause', { service: 'constructor' }], ['DELETE', '/admin/faults?service=constructor', undefined]] as const) {
+    for (const [method, path, body] of [
+      ['POST', '/admin/consumers/pause', { service: 'constructor' }],
+      ['DELETE', '/admin/faults?service=constructor', undefined],
+    ] as const) {
       const answer = await fetch(`${stack.gatewayUrl}${path}`, {
         method,
         headers: { 'x-admin-token': 'dev-admin-token', 'content-type': 'application/json' },
@@ -290,7 +293,13 @@ describe('bad input is refused with a clear 4xx and changes nothing', () => {
     const expiredAnswer = await api.withToken(expired).get('/api/orders');
     expect(expiredAnswer.status).toBe(401);
     expect(expiredAnswer.body).toMatchObject({ error: { code: 'AUTH.TOKEN_EXPIRED' } });
-    const forged = await new SignJWT({ name: 'Mallory' }).setProtectedHeader({ alg: 'HS256' }).setSubject(alice.id).setIssuer('tracemart-user').setAudience('tracemart').setExpirationTime('5m').sign(new TextEncoder().encode('y'.repeat(32)));
+    const forged = await new SignJWT({ name: 'Mallory' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(alice.id)
+      .setIssuer('tracemart-user')
+      .setAudience('tracemart')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('y'.repeat(32)));
     expect((await api.withToken(forged).get('/api/orders')).status).toBe(401);
   });
 
@@ -327,7 +336,13 @@ describe('CQRS read model replay', () => {
       );
       const before = await live.all();
       expect(before.length).toBeGreaterThanOrEqual(10);
-      const applied = await rebuildOrderSummaries({ bus, db: mongo.db, into: 'order_summaries_rebuilt', streams: ['ORDERS', 'INVENTORY', 'PAYMENTS', 'NOTIFICATIONS'], decode: validateEvent });
+      const applied = await rebuildOrderSummaries({
+        bus,
+        db: mongo.db,
+        into: 'order_summaries_rebuilt',
+        streams: ['ORDERS', 'INVENTORY', 'PAYMENTS', 'NOTIFICATIONS'],
+        decode: validateEvent,
+      });
       expect(applied).toBeGreaterThan(before.length);
       const rebuilt = await createOrderProjector(mongo.db, 'order_summaries_rebuilt').all();
       expect(rebuilt).toEqual(before);

@@ -68,7 +68,12 @@ function ginFields(db: string, collection: string): Set<string> {
 
 /** A filter's shape: field names and operators, values replaced, so one query made many times counts once. */
 const shapeOf = (filter: Document): unknown =>
-  Object.fromEntries(Object.entries(filter).map(([key, value]) => [key, value && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) ? shapeOf(value as Document) : typeof value]));
+  Object.fromEntries(
+    Object.entries(filter).map(([key, value]) => [
+      key,
+      value && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) ? shapeOf(value as Document) : typeof value,
+    ]),
+  );
 
 beforeAll(async () => {
   infra = await startTestInfra();
@@ -117,7 +122,10 @@ async function checkout(userId: string, productId: string, paymentToken: string)
   });
   expect(placed.status).toBe(202);
   const id = placed.body.id as string;
-  await eventually(async () => (await call(order(), `/orders/${id}`, userId)).body.status as string, (status) => status !== 'PENDING');
+  await eventually(
+    async () => (await call(order(), `/orders/${id}`, userId)).body.status as string,
+    (status) => status !== 'PENDING',
+  );
   return id;
 }
 
@@ -127,7 +135,9 @@ describe('hot-path query plans', () => {
     const [first, second, third] = seedProducts;
     if (!first || !second || !third) throw new Error('seed catalog too small');
     // Out of stock: the inventory's own collection, emptied for this product.
-    await inventory().infra.db.collection<{ _id: string }>('stock').updateOne({ _id: third.id }, { $set: { available: 0 } });
+    await inventory()
+      .infra.db.collection<{ _id: string }>('stock')
+      .updateOne({ _id: third.id }, { $set: { available: 0 } });
     const confirmed = await checkout(userId, first.id, 'tok_visa');
     await checkout(userId, second.id, 'tok_chargeDeclined');
     await checkout(userId, third.id, 'tok_visa');
@@ -136,10 +146,16 @@ describe('hot-path query plans', () => {
     const body = JSON.stringify({ items: [{ productId: first.id, quantity: 1 }], paymentToken: 'tok_visa' });
     for (let i = 0; i < 2; i++) await call(order(), '/orders', userId, { method: 'POST', headers: { 'idempotency-key': key }, body });
     // The reads a customer makes.
-    await eventually(async () => ((await call(order(), '/orders', userId)).body.items as unknown[]).length, (n) => n >= 4);
+    await eventually(
+      async () => ((await call(order(), '/orders', userId)).body.items as unknown[]).length,
+      (n) => n >= 4,
+    );
     await call(order(), `/orders/${confirmed}?asOf=${encodeURIComponent(new Date().toISOString())}`, userId);
     await call(order(), `/orders/${confirmed}/history`, userId);
-    await eventually(async () => ((await call(notification(), '/notifications', userId)).body.items as unknown[]).length, (n) => n >= 3);
+    await eventually(
+      async () => ((await call(notification(), '/notifications', userId)).body.items as unknown[]).length,
+      (n) => n >= 3,
+    );
     await call(payment(), `/payments/${confirmed}/ledger`, userId);
     await call(inventory(), `/inventory/${first.id}`, userId);
     const email = `plans-${randomUUID()}@example.com`;

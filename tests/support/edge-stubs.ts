@@ -43,9 +43,13 @@ export async function spawnService(name: string, env: Record<string, string>): P
     env: { ...process.env, LOG_LEVEL: 'info', JWT_SECRET: 'x'.repeat(32), ...env, PORT: String(port), HOST: '127.0.0.1' },
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(`${name} ready`, async () => {
-    if (proc.child.exitCode !== null) throw new Error(`${name} exited: ${proc.lines.slice(-5).join('\n')}`);
-    return httpOk(`${url}/readyz`);
-  }, 60_000);
+  await waitUntil(
+    `${name} ready`,
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(`${name} exited: ${proc.lines.slice(-5).join('\n')}`);
+      return httpOk(`${url}/readyz`);
+    },
+    60_000,
+  );
   return Object.assign(proc, { url });
 }

@@ -45,7 +45,11 @@ const rootsOf = (trace: TraceView) => {
 
 /** The trace as Jaeger answers it, once the saga's services (and whatever `complete` asks for) have arrived. */
 const jaegerTrace = (traceId: string, complete: (trace: TraceView) => boolean = () => true): Promise<TraceView> =>
-  eventually(() => readTrace(backends.jaegerUrl, traceId), (t) => SAGA_SERVICES.every((s) => t.services.includes(s)) && complete(t), 60_000);
+  eventually(
+    () => readTrace(backends.jaegerUrl, traceId),
+    (t) => SAGA_SERVICES.every((s) => t.services.includes(s)) && complete(t),
+    60_000,
+  );
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'tracemart-telemetry-'));
@@ -65,11 +69,18 @@ beforeAll(async () => {
   password = shopper.password;
   token = (await api.post<{ token: string }>('/api/users/login', { email: shopper.email, password })).body.token;
   const products = (await api.get<{ items: { id: string }[] }>('/api/products?limit=5')).body.items;
-  for (const [which, paymentToken, product] of [['confirmed', 'tok_visa', products[0]], ['declined', 'tok_chargeDeclined', products[1]]] as const) {
+  for (const [which, paymentToken, product] of [
+    ['confirmed', 'tok_visa', products[0]],
+    ['declined', 'tok_chargeDeclined', products[1]],
+  ] as const) {
     const answer = await shopper.client.post<Order>('/api/orders', { items: [{ productId: product?.id, quantity: 1 }], paymentToken });
     expect(answer.status).toBe(202);
     placed[which] = { id: answer.body.id, traceId: answer.headers.get('x-trace-id') ?? '' };
-    await eventually(async () => (await shopper.client.get<Order>(`/api/orders/${answer.body.id}`)).body, (o) => o.status !== 'PENDING', 30_000);
+    await eventually(
+      async () => (await shopper.client.get<Order>(`/api/orders/${answer.body.id}`)).body,
+      (o) => o.status !== 'PENDING',
+      30_000,
+    );
   }
 }, 300_000);
 
@@ -130,17 +141,19 @@ describe('telemetry through a real Collector into Jaeger, VictoriaLogs and Prome
     expect(spanPanels.map((q) => q.source)).toEqual(['Span rate by name', 'Span p95 by name']);
     for (const panel of spanPanels) {
       // `$service` panels: data for some service is enough.
-      const variants = SERVICES.map((service) => listPromQLExpressions({ service, rateInterval: '1m', range: '1h' }).find((e) => e.dashboardUid === panel.dashboardUid && e.source === panel.source && e.refId === panel.refId)?.runnable ?? panel.runnable);
-      await eventually(
-        async () => (await Promise.all(variants.map((v) => instantQuery(prometheusUrl, v)))).some((r) => r.length > 0),
-        Boolean,
-        120_000,
+      const variants = SERVICES.map(
+        (service) =>
+          listPromQLExpressions({ service, rateInterval: '1m', range: '1h' }).find(
+            (e) => e.dashboardUid === panel.dashboardUid && e.source === panel.source && e.refId === panel.refId,
+          )?.runnable ?? panel.runnable,
       );
+      await eventually(async () => (await Promise.all(variants.map((v) => instantQuery(prometheusUrl, v)))).some((r) => r.length > 0), Boolean, 120_000);
     }
     const exemplarTraceIds = async () => {
       const end = Date.now() / 1000;
       const params = new URLSearchParams({ query: 'traces_spanmetrics_duration_seconds_bucket', start: String(end - 900), end: String(end) });
-      const exemplars = (await getJson<{ data?: { exemplars: { labels: Record<string, string> }[] }[] }>(`${prometheusUrl}/api/v1/query_exemplars?${params.toString()}`)).body.data ?? [];
+      const exemplars =
+        (await getJson<{ data?: { exemplars: { labels: Record<string, string> }[] }[] }>(`${prometheusUrl}/api/v1/query_exemplars?${params.toString()}`)).body.data ?? [];
       return exemplars.flatMap((series) => series.exemplars.map((e) => e.labels.trace_id ?? ''));
     };
     const traceIds = await eventually(exemplarTraceIds, (ids) => ids.length > 0, 60_000);

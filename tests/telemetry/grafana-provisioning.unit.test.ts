@@ -39,7 +39,9 @@ const datasources = (): DataSource[] =>
 function referencedUids(value: unknown, path: string): { path: string; uid: string }[] {
   if (Array.isArray(value)) return value.flatMap((v, i) => referencedUids(v, `${path}[${i}]`));
   if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, v]) => (key === 'datasourceUid' && typeof v === 'string' ? [{ path: `${path}.${key}`, uid: v }] : referencedUids(v, `${path}.${key}`)));
+    return Object.entries(value).flatMap(([key, v]) =>
+      key === 'datasourceUid' && typeof v === 'string' ? [{ path: `${path}.${key}`, uid: v }] : referencedUids(v, `${path}.${key}`),
+    );
   }
   return [];
 }

@@ -161,7 +161,9 @@ describe('business counters on /metrics', () => {
     expect(new Set(samples.filter((s) => s.name === 'tracemart_orders_placed_total').map((s) => s.labels.process))).toEqual(new Set(['order']));
     // The refused request is counted as a 400 at the edge and never reached the order service.
     const gatewayHttp = samples.filter((s) => s.labels.process === 'gateway' && s.name === 'http_server_request_duration_count');
-    expect(gatewayHttp.filter((s) => s.labels.http_request_method === 'POST' && s.labels.http_response_status_code === '400').reduce((n, s) => n + s.value, 0)).toBeGreaterThanOrEqual(1);
+    expect(
+      gatewayHttp.filter((s) => s.labels.http_request_method === 'POST' && s.labels.http_response_status_code === '400').reduce((n, s) => n + s.value, 0),
+    ).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -214,7 +216,10 @@ describe('Prometheus scraping the local stack', () => {
       (result) => result.length > 0 && !Number.isNaN(Number(result[0]?.value[1])),
       30_000,
     ).catch(() => instantQuery(prometheusUrl(), 'job:http_server_request_errors:ratio_rate5m{job="order"}'));
-    expect(perJob.map((r) => Number(r.value[1])), 'job:http_server_request_errors:ratio_rate5m for a job without 5xx').toEqual([0]);
+    expect(
+      perJob.map((r) => Number(r.value[1])),
+      'job:http_server_request_errors:ratio_rate5m for a job without 5xx',
+    ).toEqual([0]);
   });
 });
 
@@ -274,7 +279,11 @@ describe('every dashboard, recording rule and alert expression', () => {
       .map((q) => ({
         label: `${q.dashboardUid} / ${q.source} / ${q.refId}`,
         alternatives: q.expr.includes('$service')
-          ? SERVICES.map((service) => listPromQLExpressions({ service, rateInterval: '1m', range: '1h' }).find((e) => e.dashboardUid === q.dashboardUid && e.source === q.source && e.refId === q.refId)?.runnable ?? '')
+          ? SERVICES.map(
+              (service) =>
+                listPromQLExpressions({ service, rateInterval: '1m', range: '1h' }).find((e) => e.dashboardUid === q.dashboardUid && e.source === q.source && e.refId === q.refId)
+                  ?.runnable ?? '',
+            )
           : [q.runnable],
       }));
     const empty = await emptyAfterPolling(queries, 60_000);

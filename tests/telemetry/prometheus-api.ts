@@ -22,9 +22,7 @@ export function parseExposition(text: string): Sample[] {
 
 /** The sum of every sample named `name` whose labels include `where`. */
 export function total(samples: readonly Sample[], name: string, where: Record<string, string> = {}): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
+  return samples.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
 }
 
 export interface VectorResult {

@@ -70,7 +70,11 @@ function republished(spans: readonly ReceivedSpan[]): ReceivedSpan[] {
  * Republications of already published events are not new work (see the "published once" case).
  */
 async function settledTrace(traceId: string, lastHop: string): Promise<ReceivedSpan[]> {
-  await eventually(async () => spansOf(traceId), (spans) => spans.some((s) => s.service === 'notification' && s.name === lastHop), 30_000);
+  await eventually(
+    async () => spansOf(traceId),
+    (spans) => spans.some((s) => s.service === 'notification' && s.name === lastHop),
+    30_000,
+  );
   const work = () => {
     const spans = spansOf(traceId);
     const again = new Set(republished(spans));
@@ -178,7 +182,11 @@ describe('the trace of one confirmed order', () => {
 
   it('when services touch MongoDB and serve HTTP, then those spans are in the trace too', () => {
     const mongo = spans.filter((s) => s.attributes['db.system'] === 'mongodb' || s.attributes['db.system.name'] === 'mongodb');
-    for (const service of ['order', 'inventory', 'payment']) expect(mongo.map((s) => s.service), `mongodb spans of ${service}`).toContain(service);
+    for (const service of ['order', 'inventory', 'payment'])
+      expect(
+        mongo.map((s) => s.service),
+        `mongodb spans of ${service}`,
+      ).toContain(service);
     const servers = spans.filter((s) => s.kind === SpanKind.SERVER);
     // The client's POST at the gateway, the order service behind it, and the order service pricing items
     // through the gateway's catalog route to the catalog service.

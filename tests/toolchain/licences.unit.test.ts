@@ -46,7 +46,17 @@ function agplMentions(files: string[], read: (file: string) => string): string[]
   );
 }
 
-const installers = () => filesUnder('scripts', 'deploy/scripts', '.ci', 'tools', 'package.json', 'observability/otel-collector/builder.yaml', 'observability/grafana/schema-check/go.mod', 'observability/grafana/schema-check/go.sum');
+const installers = () =>
+  filesUnder(
+    'scripts',
+    'deploy/scripts',
+    '.ci',
+    'tools',
+    'package.json',
+    'observability/otel-collector/builder.yaml',
+    'observability/grafana/schema-check/go.mod',
+    'observability/grafana/schema-check/go.sum',
+  );
 
 describe('a toolchain of permissive licences', () => {
   it('when the setup, build and CI files are read, then none of them installs k6, Grafana, Tempo or Loki', () => {

@@ -4,7 +4,14 @@ import { z } from 'zod';
 import { AppError, cpuProfileRoutes, faultSpecSchema, parseInput, requireAdminToken, type Fault, type FaultInjector, type Logger } from '@tracemart/platform';
 
 const GATEWAY = 'gateway';
-const serviceQuery = z.object({ service: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).optional() }).strict();
+const serviceQuery = z
+  .object({
+    service: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,31}$/)
+      .optional(),
+  })
+  .strict();
 const consumersBody = z.object({ service: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/) }).strict();
 
 interface Answer {

@@ -51,7 +51,8 @@ export function apiRoutes(deps: { upstreams: Upstreams; jwtSecret: string; payme
       try {
         const answer = await upstream.call(outgoing, { retryable: isIdempotent(req), deadline });
         if (cacheKey && answer.status === 200) stale.set(cacheKey, answer);
-        if (req.method !== 'GET') deps.logger.info({ method: req.method, route: `${req.baseUrl}${req.route?.path ?? ''}`, status: answer.status, upstream: upstream.name }, 'write forwarded');
+        if (req.method !== 'GET')
+          deps.logger.info({ method: req.method, route: `${req.baseUrl}${req.route?.path ?? ''}`, status: answer.status, upstream: upstream.name }, 'write forwarded');
         send(res, answer);
       } catch (err) {
         if (cacheKey && serveStale(res, stale.get(cacheKey))) return;

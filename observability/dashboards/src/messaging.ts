@@ -31,8 +31,7 @@ export function messagingDashboard(): Dashboard {
           width: 12,
           series: [
             {
-              expr:
-                'sum by (messaging_consumer_group_name, messaging_destination_name, outcome) (rate(tracemart_messaging_consumed_total[$__rate_interval]))',
+              expr: 'sum by (messaging_consumer_group_name, messaging_destination_name, outcome) (rate(tracemart_messaging_consumed_total[$__rate_interval]))',
               legend: '{{messaging_consumer_group_name}} ← {{messaging_destination_name}} {{outcome}}',
             },
           ],
@@ -45,8 +44,7 @@ export function messagingDashboard(): Dashboard {
           width: 12,
           series: [
             {
-              expr:
-                'sum by (messaging_consumer_group_name, messaging_destination_name) (rate(tracemart_messaging_redelivered_total[$__rate_interval]))',
+              expr: 'sum by (messaging_consumer_group_name, messaging_destination_name) (rate(tracemart_messaging_redelivered_total[$__rate_interval]))',
               legend: '{{messaging_consumer_group_name}} ← {{messaging_destination_name}}',
             },
           ],
@@ -60,8 +58,7 @@ export function messagingDashboard(): Dashboard {
           exemplars: true,
           series: [
             {
-              expr:
-                'histogram_quantile(0.95, sum by (messaging_consumer_group_name, messaging_destination_name, le) (rate(tracemart_messaging_process_duration_bucket[$__rate_interval])))',
+              expr: 'histogram_quantile(0.95, sum by (messaging_consumer_group_name, messaging_destination_name, le) (rate(tracemart_messaging_process_duration_bucket[$__rate_interval])))',
               legend: '{{messaging_consumer_group_name}} ← {{messaging_destination_name}}',
             },
           ],
@@ -88,9 +85,7 @@ export function messagingDashboard(): Dashboard {
         timeSeries({
           title: 'Dead letters',
           width: 8,
-          series: [
-            { expr: 'sum by (stream, consumer) (increase(tracemart_deadletter_total[$__rate_interval]))', legend: '{{stream}}/{{consumer}}' },
-          ],
+          series: [{ expr: 'sum by (stream, consumer) (increase(tracemart_deadletter_total[$__rate_interval]))', legend: '{{stream}}/{{consumer}}' }],
         }),
       )
       .withRow(row('Outbox and projections'))

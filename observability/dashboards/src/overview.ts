@@ -1,28 +1,14 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as nodegraph from '@grafana/grafana-foundation-sdk/nodegraph';
 import * as tempo from '@grafana/grafana-foundation-sdk/tempo';
-import {
-  TEMPO,
-  buildDashboard,
-  floorThresholds,
-  row,
-  statPanel,
-  tablePanel,
-  thresholds,
-  timeSeries,
-  tracemartDashboard,
-} from './shared.js';
+import { TEMPO, buildDashboard, floorThresholds, row, statPanel, tablePanel, thresholds, timeSeries, tracemartDashboard } from './shared.js';
 
 const CHECKOUT = 'job="gateway",http_request_method="POST",http_route="/api/orders"';
 
 /** RED for every service at once, the checkout SLO, and who calls whom. */
 export function overviewDashboard(): Dashboard {
   return buildDashboard(
-    tracemartDashboard(
-      'tracemart-overview',
-      'Tracemart / System overview',
-      'Rate, errors and duration of every service (job), the checkout SLO and the service graph from Tempo.',
-    )
+    tracemartDashboard('tracemart-overview', 'Tracemart / System overview', 'Rate, errors and duration of every service (job), the checkout SLO and the service graph from Tempo.')
       .withRow(row('Checkout SLO (POST /api/orders at the gateway)'))
       .withPanel(
         statPanel({
@@ -129,7 +115,7 @@ export function overviewDashboard(): Dashboard {
       .withPanel(
         new nodegraph.PanelBuilder()
           .title('Service graph')
-          .description('Edges from traces_service_graph_request_total, via the Tempo data source\'s service map.')
+          .description("Edges from traces_service_graph_request_total, via the Tempo data source's service map.")
           .datasource(TEMPO)
           .span(14)
           .height(12)

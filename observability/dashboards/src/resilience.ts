@@ -1,14 +1,5 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import {
-  BREAKER_STATE_MAPPINGS,
-  buildDashboard,
-  row,
-  statPanel,
-  tablePanel,
-  thresholds,
-  timeSeries,
-  tracemartDashboard,
-} from './shared.js';
+import { BREAKER_STATE_MAPPINGS, buildDashboard, row, statPanel, tablePanel, thresholds, timeSeries, tracemartDashboard } from './shared.js';
 
 /** Breakers, retries, bulkheads and rate limits in the gateway and payment, next to the faults that provoke them. */
 export function resilienceDashboard(): Dashboard {
@@ -72,9 +63,7 @@ export function resilienceDashboard(): Dashboard {
         timeSeries({
           title: 'Bulkhead rejections',
           unit: 'ops',
-          series: [
-            { expr: 'sum by (job, upstream) (rate(tracemart_bulkhead_rejections_total[$__rate_interval]))', legend: '{{job}} → {{upstream}}' },
-          ],
+          series: [{ expr: 'sum by (job, upstream) (rate(tracemart_bulkhead_rejections_total[$__rate_interval]))', legend: '{{job}} → {{upstream}}' }],
         }),
       )
       .withPanel(
@@ -88,7 +77,7 @@ export function resilienceDashboard(): Dashboard {
       .withPanel(
         timeSeries({
           title: 'Gateway → upstream error ratio',
-          description: 'Share of the gateway\'s upstream calls answered with a 5xx.',
+          description: "Share of the gateway's upstream calls answered with a 5xx.",
           unit: 'percentunit',
           width: 12,
           series: [
@@ -109,9 +98,7 @@ export function resilienceDashboard(): Dashboard {
           description: 'Messages terminated after exhausting deliveries, per stream and consumer.',
           unit: 'short',
           width: 12,
-          series: [
-            { expr: 'sum by (stream, consumer) (increase(tracemart_deadletter_total[$__rate_interval]))', legend: '{{stream}}/{{consumer}}' },
-          ],
+          series: [{ expr: 'sum by (stream, consumer) (increase(tracemart_deadletter_total[$__rate_interval]))', legend: '{{stream}}/{{consumer}}' }],
         }),
       )
       .withPanel(

@@ -1,17 +1,12 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { buildDashboard, floorThresholds, row, statPanel, timeSeries, tracemartDashboard } from './shared.js';
 
-const sagaQuantile = (q: number): string =>
-  `histogram_quantile(${q}, sum by (outcome, le) (rate(tracemart_saga_duration_bucket[$__rate_interval])))`;
+const sagaQuantile = (q: number): string => `histogram_quantile(${q}, sum by (outcome, le) (rate(tracemart_saga_duration_bucket[$__rate_interval])))`;
 
 /** The order saga end to end: what was placed, how it ended, what it earned and what had to be undone. */
 export function sagaDashboard(): Dashboard {
   return buildDashboard(
-    tracemartDashboard(
-      'tracemart-saga',
-      'Tracemart / Order saga',
-      'Orders placed, confirmed and cancelled (by reason), revenue, saga duration and compensations.',
-    )
+    tracemartDashboard('tracemart-saga', 'Tracemart / Order saga', 'Orders placed, confirmed and cancelled (by reason), revenue, saga duration and compensations.')
       .withRow(row('Over the selected range'))
       .withPanel(
         statPanel({
@@ -115,9 +110,7 @@ export function sagaDashboard(): Dashboard {
           title: 'Inventory released (compensation)',
           description: 'Reservations given back because the saga was cancelled after stock was reserved.',
           unit: 'ops',
-          series: [
-            { expr: 'sum(rate(tracemart_inventory_reservations_total{outcome="released"}[$__rate_interval]))', legend: 'released' },
-          ],
+          series: [{ expr: 'sum(rate(tracemart_inventory_reservations_total{outcome="released"}[$__rate_interval]))', legend: 'released' }],
         }),
       )
       .withPanel(
@@ -125,9 +118,7 @@ export function sagaDashboard(): Dashboard {
           title: 'Inventory reservations by outcome',
           unit: 'ops',
           stacked: true,
-          series: [
-            { expr: 'sum by (outcome) (rate(tracemart_inventory_reservations_total[$__rate_interval]))', legend: '{{outcome}}' },
-          ],
+          series: [{ expr: 'sum by (outcome) (rate(tracemart_inventory_reservations_total[$__rate_interval]))', legend: '{{outcome}}' }],
         }),
       )
       .withPanel(

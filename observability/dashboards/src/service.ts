@@ -1,26 +1,8 @@
-import {
-  QueryVariableBuilder,
-  VariableRefresh,
-  VariableSort,
-  type Dashboard,
-} from '@grafana/grafana-foundation-sdk/dashboard';
-import {
-  PROMETHEUS,
-  SERVICES,
-  buildDashboard,
-  floorThresholds,
-  row,
-  statPanel,
-  tablePanel,
-  thresholds,
-  timeSeries,
-  traceSearchPanel,
-  tracemartDashboard,
-} from './shared.js';
+import { QueryVariableBuilder, VariableRefresh, VariableSort, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { PROMETHEUS, SERVICES, buildDashboard, floorThresholds, row, statPanel, tablePanel, thresholds, timeSeries, traceSearchPanel, tracemartDashboard } from './shared.js';
 
 const SERVER = 'http_server_request_duration';
-const quantile = (q: number): string =>
-  `histogram_quantile(${q}, sum by (le) (rate(${SERVER}_bucket{job="$service"}[$__rate_interval])))`;
+const quantile = (q: number): string => `histogram_quantile(${q}, sum by (le) (rate(${SERVER}_bucket{job="$service"}[$__rate_interval])))`;
 
 function serviceVariable(): QueryVariableBuilder {
   return new QueryVariableBuilder('service')
@@ -100,8 +82,7 @@ export function serviceDashboard(): Dashboard {
           unit: 'reqps',
           series: [
             {
-              expr:
-                `sum by (http_route, http_response_status_code) (rate(${SERVER}_count{job="$service",http_response_status_code=~"5.."}[$__rate_interval]))`,
+              expr: `sum by (http_route, http_response_status_code) (rate(${SERVER}_count{job="$service",http_response_status_code=~"5.."}[$__rate_interval]))`,
               legend: '{{http_route}} {{http_response_status_code}}',
             },
           ],
@@ -140,8 +121,7 @@ export function serviceDashboard(): Dashboard {
           width: 12,
           series: [
             {
-              expr:
-                'histogram_quantile(0.95, sum by (server_address, le) (rate(http_client_request_duration_bucket{job="$service"}[$__rate_interval])))',
+              expr: 'histogram_quantile(0.95, sum by (server_address, le) (rate(http_client_request_duration_bucket{job="$service"}[$__rate_interval])))',
               legend: '{{server_address}}',
             },
           ],
@@ -185,9 +165,7 @@ export function serviceDashboard(): Dashboard {
           title: 'Span rate by name',
           unit: 'ops',
           width: 12,
-          series: [
-            { expr: 'sum by (span_name) (rate(traces_spanmetrics_calls_total{service_name="$service"}[$__rate_interval]))', legend: '{{span_name}}' },
-          ],
+          series: [{ expr: 'sum by (span_name) (rate(traces_spanmetrics_calls_total{service_name="$service"}[$__rate_interval]))', legend: '{{span_name}}' }],
         }),
       )
       .withPanel(
@@ -199,8 +177,7 @@ export function serviceDashboard(): Dashboard {
           exemplars: true,
           series: [
             {
-              expr:
-                'histogram_quantile(0.95, sum by (span_name, le) (rate(traces_spanmetrics_duration_seconds_bucket{service_name="$service"}[$__rate_interval])))',
+              expr: 'histogram_quantile(0.95, sum by (span_name, le) (rate(traces_spanmetrics_duration_seconds_bucket{service_name="$service"}[$__rate_interval])))',
               legend: '{{span_name}}',
             },
           ],

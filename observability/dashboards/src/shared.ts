@@ -18,14 +18,7 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as tempo from '@grafana/grafana-foundation-sdk/tempo';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import {
-  LegendDisplayMode,
-  LegendPlacement,
-  ReduceDataOptionsBuilder,
-  StackingConfigBuilder,
-  StackingMode,
-  VizLegendOptionsBuilder,
-} from '@grafana/grafana-foundation-sdk/common';
+import { LegendDisplayMode, LegendPlacement, ReduceDataOptionsBuilder, StackingConfigBuilder, StackingMode, VizLegendOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
 
 /** Data source uids, fixed in grafana/provisioning/datasources/datasources.yaml. */
 export const PROMETHEUS: common.DataSourceRef = { type: 'prometheus', uid: 'prometheus' };
@@ -44,11 +37,7 @@ export interface Series {
 export type QueryShape = 'range' | 'instant' | 'table';
 
 export function promQuery(series: Series, refId: string, shape: QueryShape = 'range'): prometheus.DataqueryBuilder {
-  const query = new prometheus.DataqueryBuilder()
-    .datasource(PROMETHEUS)
-    .refId(refId)
-    .expr(series.expr)
-    .legendFormat(series.legend);
+  const query = new prometheus.DataqueryBuilder().datasource(PROMETHEUS).refId(refId).expr(series.expr).legendFormat(series.legend);
   switch (shape) {
     case 'range':
       return query.range();
@@ -73,17 +62,11 @@ interface PanelOptions {
 }
 
 function legend(): VizLegendOptionsBuilder {
-  return new VizLegendOptionsBuilder()
-    .showLegend(true)
-    .displayMode(LegendDisplayMode.List)
-    .placement(LegendPlacement.Bottom)
-    .calcs([]);
+  return new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom).calcs([]);
 }
 
 /** A time series panel; latency panels ask for exemplars so a point links to its trace. */
-export function timeSeries(
-  options: PanelOptions & { stacked?: boolean; exemplars?: boolean; mappings?: ValueMapping[] },
-): timeseries.PanelBuilder {
+export function timeSeries(options: PanelOptions & { stacked?: boolean; exemplars?: boolean; mappings?: ValueMapping[] }): timeseries.PanelBuilder {
   const panel = new timeseries.PanelBuilder()
     .title(options.title)
     .datasource(PROMETHEUS)
@@ -92,9 +75,7 @@ export function timeSeries(
     .height(options.height ?? 8)
     .legend(legend())
     .fillOpacity(10)
-    .targets(
-      refIds(options.series, (series, refId) => promQuery(series, refId).exemplar(options.exemplars ?? false)),
-    );
+    .targets(refIds(options.series, (series, refId) => promQuery(series, refId).exemplar(options.exemplars ?? false)));
   if (options.description) panel.description(options.description);
   if (options.stacked) {
     panel.stacking(new StackingConfigBuilder().mode(StackingMode.Normal).group('A'));
@@ -104,9 +85,7 @@ export function timeSeries(
 }
 
 /** A single number: the last value of an instant query. */
-export function statPanel(
-  options: PanelOptions & { thresholds?: ThresholdsConfigBuilder; mappings?: ValueMapping[] },
-): stat.PanelBuilder {
+export function statPanel(options: PanelOptions & { thresholds?: ThresholdsConfigBuilder; mappings?: ValueMapping[] }): stat.PanelBuilder {
   const panel = new stat.PanelBuilder()
     .title(options.title)
     .datasource(PROMETHEUS)
@@ -142,15 +121,7 @@ export function traceSearchPanel(title: string, traceql: string, width = 24, hei
     .datasource(TEMPO)
     .span(width)
     .height(height)
-    .withTarget(
-      new tempo.DataqueryBuilder()
-        .datasource(TEMPO)
-        .refId('A')
-        .queryType('traceql')
-        .query(traceql)
-        .limit(20)
-        .tableType(tempo.SearchTableType.Traces),
-    );
+    .withTarget(new tempo.DataqueryBuilder().datasource(TEMPO).refId('A').queryType('traceql').query(traceql).limit(20).tableType(tempo.SearchTableType.Traces));
 }
 
 export function row(title: string): RowBuilder {

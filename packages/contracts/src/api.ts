@@ -4,13 +4,19 @@ import { z } from 'zod';
 export const productIdSchema = z.string().regex(/^[a-z0-9-]{1,64}$/, 'a product id');
 
 export const registerBodySchema = z.strictObject({
-  email: z.email().max(254).transform((email) => email.toLowerCase()),
+  email: z
+    .email()
+    .max(254)
+    .transform((email) => email.toLowerCase()),
   password: z.string().min(8).max(128),
   name: z.string().trim().min(1).max(100),
 });
 
 export const loginBodySchema = z.strictObject({
-  email: z.email().max(254).transform((email) => email.toLowerCase()),
+  email: z
+    .email()
+    .max(254)
+    .transform((email) => email.toLowerCase()),
   password: z.string().min(1).max(128),
 });
 

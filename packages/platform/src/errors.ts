@@ -1,14 +1,5 @@
 /** Stable error codes; the HTTP status is chosen at the edge, from `kind`. */
-export type ErrorKind =
-  | 'invalid'
-  | 'unprocessable'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'too_many_requests'
-  | 'unavailable'
-  | 'internal';
+export type ErrorKind = 'invalid' | 'unprocessable' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'too_many_requests' | 'unavailable' | 'internal';
 
 export interface AppErrorOptions {
   details?: unknown;

@@ -30,7 +30,6 @@ export class Lifecycle {
     return this.stopping;
   }
 
-
   private async runSteps(reason: string): Promise<void> {
     this.logger.info({ reason }, 'shutting down');
     const force = setTimeout(() => {
@@ -48,7 +47,9 @@ export class Lifecycle {
       }
     }
     this.logger.info('stopped');
-    await getTelemetryHandle().shutdown().catch(() => undefined);
+    await getTelemetryHandle()
+      .shutdown()
+      .catch(() => undefined);
     clearTimeout(force);
     if (failed) throw new Error('shutdown finished with errors');
   }

@@ -16,19 +16,7 @@ export function createLogger(serviceName: string, level: string = 'info'): Logge
     messageKey: 'msg',
     formatters: { level: (label) => ({ level: label }) },
     redact: {
-      paths: [
-        'password',
-        '*.password',
-        'token',
-        '*.token',
-        'paymentToken',
-        '*.paymentToken',
-        'authorization',
-        '*.authorization',
-        'req.headers.authorization',
-        'email',
-        '*.email',
-      ],
+      paths: ['password', '*.password', 'token', '*.token', 'paymentToken', '*.paymentToken', 'authorization', '*.authorization', 'req.headers.authorization', 'email', '*.email'],
       censor: '[redacted]',
     },
     mixin() {

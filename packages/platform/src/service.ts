@@ -115,7 +115,14 @@ export async function startService(options: {
     };
     const wiring = await options.wire(infra);
     // Dead letters of this service's consumers, listed and re-driven through the admin API.
-    admin.use(deadLetterRoutes(new DeadLetters(bus, (wiring.consumers ?? []).map((c) => c.durable))));
+    admin.use(
+      deadLetterRoutes(
+        new DeadLetters(
+          bus,
+          (wiring.consumers ?? []).map((c) => c.durable),
+        ),
+      ),
+    );
     finishApp(app, logger);
     const processed = infra.processed;
     for (const consumer of wiring.consumers ?? []) await bus.consume({ processed, ...consumer });

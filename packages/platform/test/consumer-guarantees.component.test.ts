@@ -53,8 +53,14 @@ describe('idempotent consumer', () => {
     await bus.publish(once);
     // A second copy with another msgID, as a producer retry after the duplicate window would send.
     await bus.js.publish('guarantees.count', JSON.stringify(once), { msgID: randomUUID() });
-    await eventually(async () => (await bus.jsm.consumers.info('GUARANTEES', 'counter')).num_ack_pending + (await bus.jsm.consumers.info('GUARANTEES', 'counter')).num_pending, (n) => n === 0);
-    await eventually(async () => (await effects.findOne({ _id: once.id }))?.count ?? 0, (n) => n >= 1);
+    await eventually(
+      async () => (await bus.jsm.consumers.info('GUARANTEES', 'counter')).num_ack_pending + (await bus.jsm.consumers.info('GUARANTEES', 'counter')).num_pending,
+      (n) => n === 0,
+    );
+    await eventually(
+      async () => (await effects.findOne({ _id: once.id }))?.count ?? 0,
+      (n) => n >= 1,
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect((await effects.findOne({ _id: once.id }))?.count).toBe(1);
     expect(await processed.has('counter', once.id)).toBe(true);
@@ -86,7 +92,11 @@ describe('dead letters', () => {
     const poisoned = event('guarantees.fragile', { n: 1 });
     await bus.publish(poisoned);
     const letters = new DeadLetters(bus, ['fragile']);
-    const listed = await eventually(() => letters.list(), (items) => items.length === 1, 20_000);
+    const listed = await eventually(
+      () => letters.list(),
+      (items) => items.length === 1,
+      20_000,
+    );
     expect(attempts.get(poisoned.id)).toBe(3);
     expect(listed[0]).toMatchObject({ consumer: 'fragile', subject: 'guarantees.fragile', deliveryCount: 3, reason: 'downstream unavailable' });
     expect(JSON.parse(listed[0]?.payload ?? '{}')).toMatchObject({ id: poisoned.id });
@@ -94,7 +104,10 @@ describe('dead letters', () => {
 
     failing = false;
     expect(await letters.redrive(listed[0]?.sequence ?? -1)).toBe(true);
-    await eventually(async () => handled, (ids) => ids.includes(poisoned.id));
+    await eventually(
+      async () => handled,
+      (ids) => ids.includes(poisoned.id),
+    );
     expect(await letters.list()).toEqual([]);
   });
 
@@ -116,8 +129,14 @@ describe('dead letters', () => {
     await bus.js.publish('guarantees.strict', '{not json');
     const good = event('guarantees.strict', { ok: true });
     await bus.publish(good);
-    await eventually(async () => seen, (ids) => ids.includes(good.id));
-    const letters = await eventually(() => new DeadLetters(bus, ['strict']).list(), (items) => items.length === 1);
+    await eventually(
+      async () => seen,
+      (ids) => ids.includes(good.id),
+    );
+    const letters = await eventually(
+      () => new DeadLetters(bus, ['strict']).list(),
+      (items) => items.length === 1,
+    );
     expect(letters[0]?.reason).toMatch(/invalid message/);
   });
 });

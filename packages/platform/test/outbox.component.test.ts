@@ -38,9 +38,15 @@ describe('embedded outbox', () => {
     const relay = new OutboxRelay(bus, [embeddedOutbox(things)], createLogger('test', 'silent'));
     const id = randomUUID();
     await things.insertOne({ _id: id, state: 'new' });
-    const events = [newEnvelope('outboxtest.changed', { id }, { source: 'test', correlationId: id }), newEnvelope('outboxtest.noted', { id }, { source: 'test', correlationId: id })];
+    const events = [
+      newEnvelope('outboxtest.changed', { id }, { source: 'test', correlationId: id }),
+      newEnvelope('outboxtest.noted', { id }, { source: 'test', correlationId: id }),
+    ];
     expect(await relay.write(things, { _id: id }, { $set: { state: 'changed' } }, events)).toBe(true);
-    await eventually(async () => received.filter((r) => events.some((e) => e.id === r)).length, (n) => n === 2);
+    await eventually(
+      async () => received.filter((r) => events.some((e) => e.id === r)).length,
+      (n) => n === 2,
+    );
     const after = await things.findOne({ _id: id });
     expect(after?.outbox ?? []).toEqual([]);
     expect(after?.outboxPending).toBeUndefined(); // emptied in one update: the sweep no longer looks at it

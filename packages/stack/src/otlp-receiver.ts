@@ -196,7 +196,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const server: Server = createServer((req, res) => {
     void (async () => {
       const path = (req.url ?? '').split('?')[0] ?? '';
-      const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+      const type =
+        String(req.headers['content-type'] ?? '')
+          .split(';')[0]
+          ?.trim() ?? '';
       try {
         const body = await readBody(req);
         if (req.method !== 'POST' || (path !== '/v1/traces' && path !== '/v1/logs')) throw new Error('unexpected endpoint');

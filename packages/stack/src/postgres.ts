@@ -119,7 +119,10 @@ async function template(bin: Binaries, owner: Owner | undefined): Promise<string
     writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
     if (owner) chownSync(pwfile, owner.uid, owner.gid);
     try {
-      await run('initdb', asOwner(owner, join(bin.dir, 'initdb'), ['-D', partial, '-A', 'scram-sha-256', `--pwfile=${pwfile}`, '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-instructions']));
+      await run(
+        'initdb',
+        asOwner(owner, join(bin.dir, 'initdb'), ['-D', partial, '-A', 'scram-sha-256', `--pwfile=${pwfile}`, '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-instructions']),
+      );
     } finally {
       rmSync(pwfile, { force: true });
     }

@@ -229,7 +229,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const timeout = options.readyTimeoutMs ?? 60_000;
     const ready = async (name: ProcessName) => {
       const proc = processes.get(name);
-      const exited = () => (proc && (proc.child.exitCode !== null || proc.child.signalCode !== null) ? `exited with ${proc.child.exitCode ?? proc.child.signalCode}: ${proc.lines.slice(-5).join('\n')}` : undefined);
+      const exited = () =>
+        proc && (proc.child.exitCode !== null || proc.child.signalCode !== null)
+          ? `exited with ${proc.child.exitCode ?? proc.child.signalCode}: ${proc.lines.slice(-5).join('\n')}`
+          : undefined;
       await waitUntil(`${name} /readyz`, () => httpOk(`${urls[name]}/readyz`), timeout, 100, exited);
     };
     for (const name of serviceNames) launch(name);

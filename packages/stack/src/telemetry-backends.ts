@@ -102,7 +102,12 @@ export function renderLocalCollectorConfig(
 }
 
 /** Starts VictoriaLogs, Jaeger and then the collector in front of them; resolves when all three are ready. */
-export async function startTelemetryBackends(options: { root: string; dataDir: string; prometheusUrl: string; onLine?: (name: string, line: string) => void }): Promise<TelemetryBackends> {
+export async function startTelemetryBackends(options: {
+  root: string;
+  dataDir: string;
+  prometheusUrl: string;
+  onLine?: (name: string, line: string) => void;
+}): Promise<TelemetryBackends> {
   const bins = telemetryBinaries(options.root);
   for (const [name, path] of Object.entries(bins)) {
     if (!existsSync(path)) throw new Error(`${name} not found at ${path}: run \`npm run setup -- --all\` (scripts/build-telemetry.sh)`);
@@ -110,7 +115,9 @@ export async function startTelemetryBackends(options: { root: string; dataDir: s
   const base = join(options.dataDir, 'telemetry');
   const logs = join(options.dataDir, 'logs');
   mkdirSync(base, { recursive: true });
-  const [logsPort, query, queryGrpc, jaegerOtlpGrpc, jaegerOtlpHttp, jaegerHealth, otlpGrpc, otlpHttp, health, metrics] = await Promise.all(Array.from({ length: 10 }, () => freePort()));
+  const [logsPort, query, queryGrpc, jaegerOtlpGrpc, jaegerOtlpHttp, jaegerHealth, otlpGrpc, otlpHttp, health, metrics] = await Promise.all(
+    Array.from({ length: 10 }, () => freePort()),
+  );
   const processes: ManagedProcess[] = [];
   const onLine = options.onLine ? { onLine: options.onLine } : {};
   const stop = async () => {
@@ -132,7 +139,13 @@ export async function startTelemetryBackends(options: { root: string; dataDir: s
     const jaegerFile = join(base, 'jaeger.yaml');
     writeFileSync(
       jaegerFile,
-      renderLocalJaegerConfig(options.root, { query: query as number, queryGrpc: queryGrpc as number, otlpGrpc: jaegerOtlpGrpc as number, otlpHttp: jaegerOtlpHttp as number, health: jaegerHealth as number }),
+      renderLocalJaegerConfig(options.root, {
+        query: query as number,
+        queryGrpc: queryGrpc as number,
+        otlpGrpc: jaegerOtlpGrpc as number,
+        otlpHttp: jaegerOtlpHttp as number,
+        health: jaegerHealth as number,
+      }),
     );
     processes.push(
       spawnManaged({

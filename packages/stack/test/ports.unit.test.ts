@@ -16,7 +16,15 @@ describe('waitUntil', () => {
     const started = Date.now();
     let exited = false;
     setTimeout(() => (exited = true), 50);
-    await expect(waitUntil('order /readyz', () => Promise.resolve(false), 30_000, 10, () => (exited ? 'exited with 1: boom' : undefined))).rejects.toThrow('order /readyz: exited with 1: boom');
+    await expect(
+      waitUntil(
+        'order /readyz',
+        () => Promise.resolve(false),
+        30_000,
+        10,
+        () => (exited ? 'exited with 1: boom' : undefined),
+      ),
+    ).rejects.toThrow('order /readyz: exited with 1: boom');
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 

@@ -3,7 +3,13 @@ import { mergeLines, onOrderCancelled, onOrderConfirmed } from '../src/domain/re
 
 describe('reservation decisions', () => {
   it('when an order lists a product twice, then the lines merge into one, sorted by product', () => {
-    expect(mergeLines([{ productId: 'b', quantity: 1 }, { productId: 'a', quantity: 2 }, { productId: 'b', quantity: 3 }])).toEqual([
+    expect(
+      mergeLines([
+        { productId: 'b', quantity: 1 },
+        { productId: 'a', quantity: 2 },
+        { productId: 'b', quantity: 3 },
+      ]),
+    ).toEqual([
       { productId: 'a', quantity: 2 },
       { productId: 'b', quantity: 4 },
     ]);

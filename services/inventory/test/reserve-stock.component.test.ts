@@ -58,7 +58,10 @@ describe('inventory reserves stock for placed orders', () => {
     const before = await stock(product.id);
     const { orderId, data } = placed(2);
     await publish('orders.placed', data);
-    await eventually(async () => seen.filter((e) => e.orderId === orderId), (events) => events.length > 0);
+    await eventually(
+      async () => seen.filter((e) => e.orderId === orderId),
+      (events) => events.length > 0,
+    );
     expect(seen.filter((e) => e.orderId === orderId).map((e) => e.type)).toEqual(['inventory.reserved']);
     expect(await stock(product.id)).toMatchObject({ available: before.available - 2, reserved: before.reserved + 2 });
   });
@@ -69,7 +72,10 @@ describe('inventory reserves stock for placed orders', () => {
     const event = newEnvelope('orders.placed', data, { source: 'test', correlationId: orderId });
     await bus.publish(event);
     await bus.publish({ ...event, id: randomUUID() }); // same order, a new event id: past JetStream's dedup
-    await eventually(async () => seen.filter((e) => e.orderId === orderId), (events) => events.length > 0);
+    await eventually(
+      async () => seen.filter((e) => e.orderId === orderId),
+      (events) => events.length > 0,
+    );
     await consumerSettled(bus, 'ORDERS', 'inventory-orders'); // the second copy has been handled too
     expect(await stock(product.id)).toMatchObject({ available: before.available - 1, reserved: before.reserved + 1 });
   });
@@ -91,7 +97,11 @@ describe('inventory reserves stock for placed orders', () => {
     const orders = Array.from({ length: available + 5 }, () => placed(1, target.id));
     await Promise.all(orders.map(({ data }) => publish('orders.placed', data)));
     const ids = new Set<string>(orders.map((o) => o.orderId));
-    const outcomes = await eventually(async () => seen.filter((e) => ids.has(e.orderId)), (events) => events.length === orders.length, 30_000);
+    const outcomes = await eventually(
+      async () => seen.filter((e) => ids.has(e.orderId)),
+      (events) => events.length === orders.length,
+      30_000,
+    );
     expect(outcomes.filter((e) => e.type === 'inventory.reserved')).toHaveLength(available);
     expect(outcomes.filter((e) => e.type === 'inventory.rejected')).toHaveLength(5);
     expect(await stock(target.id)).toMatchObject({ available: 0, reserved: available });

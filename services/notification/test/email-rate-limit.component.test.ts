@@ -50,7 +50,11 @@ describe('the email provider is rate limited and the backlog waits in JetStream'
 
     const startedAt = Date.now();
     await Promise.all(events.map((event) => bus.publish(event)));
-    await eventually(async () => sentForBurst().length, (count) => count >= BURST, 60_000);
+    await eventually(
+      async () => sentForBurst().length,
+      (count) => count >= BURST,
+      60_000,
+    );
     const elapsedMs = Date.now() - startedAt;
     await consumerSettled(bus, 'ORDERS', 'notification-orders');
     await consumerSettled(bus, 'NOTIFICATIONS', 'test-observer-notifications');

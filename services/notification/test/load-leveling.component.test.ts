@@ -98,7 +98,11 @@ describe('load leveling in front of the rate-limited email provider', () => {
     try {
       const redrive = await fetch(`${healthy.url}/admin/deadletters/${listed[0]?.sequence ?? -1}/redrive`, { method: 'POST', headers: admin });
       expect(redrive.status).toBe(202);
-      await eventually(async () => sent.filter((e) => (e.data as { orderId: string }).orderId === event.data.orderId).length, (n) => n === 1, 15_000);
+      await eventually(
+        async () => sent.filter((e) => (e.data as { orderId: string }).orderId === event.data.orderId).length,
+        (n) => n === 1,
+        15_000,
+      );
     } finally {
       await healthy.stop();
     }

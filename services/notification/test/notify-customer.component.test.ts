@@ -59,11 +59,17 @@ describe('notifying customers about their orders', () => {
     const event = confirmed(owner, randomUUID(), 12_345);
     await bus.publish(event);
 
-    const [notification] = await eventually(() => notificationsOf(owner), (items) => items.some((n) => n.status === 'SENT'));
+    const [notification] = await eventually(
+      () => notificationsOf(owner),
+      (items) => items.some((n) => n.status === 'SENT'),
+    );
     expect(notification).toMatchObject({ orderId: event.data.orderId, kind: 'order-confirmed', status: 'SENT' });
     expect(notification?.body).toContain('123.45');
     expect(await notificationsOf(stranger)).toEqual([]);
-    const sent = await eventually(async () => eventsOf(sentEvents, event.data.orderId), (events) => events.length === 1);
+    const sent = await eventually(
+      async () => eventsOf(sentEvents, event.data.orderId),
+      (events) => events.length === 1,
+    );
     expect(sent[0]?.data).toEqual({ notificationId: notification?.id, orderId: event.data.orderId, userId: owner, kind: 'order-confirmed' });
   });
 
@@ -77,7 +83,10 @@ describe('notifying customers about their orders', () => {
     const userId = newUserId();
     const event = confirmed(userId);
     await bus.publish(event);
-    await eventually(() => notificationsOf(userId), (items) => items.some((n) => n.status === 'SENT'));
+    await eventually(
+      () => notificationsOf(userId),
+      (items) => items.some((n) => n.status === 'SENT'),
+    );
 
     await bus.publish({ ...event, id: randomUUID() }); // a new event id gets past JetStream's duplicate window
     await settled();
@@ -92,7 +101,10 @@ describe('notifying customers about their orders', () => {
     const events = Array.from({ length: 10 }, () => confirmed(userId));
     const copies = events.flatMap((event) => [event, ...Array.from({ length: 7 }, () => ({ ...event, id: randomUUID() }))]);
     await Promise.all(copies.map((copy) => bus.publish(copy)));
-    await eventually(() => notificationsOf(userId), (items) => items.filter((n) => n.status === 'SENT').length === events.length);
+    await eventually(
+      () => notificationsOf(userId),
+      (items) => items.filter((n) => n.status === 'SENT').length === events.length,
+    );
     await settled();
 
     expect(await notificationsOf(userId)).toHaveLength(events.length);
@@ -105,7 +117,10 @@ describe('notifying customers about their orders', () => {
     const orderId = randomUUID();
     await bus.publish(testEvent('orders.cancelled', { orderId, userId, reason: 'OUT_OF_STOCK' }));
 
-    const [notification] = await eventually(() => notificationsOf(userId), (items) => items.some((n) => n.status === 'SENT'));
+    const [notification] = await eventually(
+      () => notificationsOf(userId),
+      (items) => items.some((n) => n.status === 'SENT'),
+    );
     expect(notification).toMatchObject({ orderId, kind: 'order-cancelled', status: 'SENT' });
     expect(notification?.body).toMatch(/out of stock/i);
   });
@@ -113,7 +128,9 @@ describe('notifying customers about their orders', () => {
   it('when an order is placed, then nobody is notified', async () => {
     const userId = newUserId();
     const orderId = randomUUID();
-    await bus.publish(testEvent('orders.placed', { orderId, userId, items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }], totalCents: 100, paymentToken: 'tok_visa' }));
+    await bus.publish(
+      testEvent('orders.placed', { orderId, userId, items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }], totalCents: 100, paymentToken: 'tok_visa' }),
+    );
     await settled();
     expect(await notificationsOf(userId)).toEqual([]);
   });

@@ -39,7 +39,15 @@ export async function start(config: Config): Promise<RunningService> {
         consumers: [
           // No processed-event claims: a decision is idempotent by itself (a terminal order decides nothing more, and
           // two concurrent decisions meet at the event store's unique version), so a claim would only add two writes.
-          { stream: streams.payments.name, durable: 'order-payments', subject: 'payments.>', handles: ['payments.charged', 'payments.declined'], decode: validateEvent, handler, processed: undefined },
+          {
+            stream: streams.payments.name,
+            durable: 'order-payments',
+            subject: 'payments.>',
+            handles: ['payments.charged', 'payments.declined'],
+            decode: validateEvent,
+            handler,
+            processed: undefined,
+          },
           { stream: streams.inventory.name, durable: 'order-inventory', subject: 'inventory.rejected', decode: validateEvent, handler, processed: undefined },
           // The CQRS read model: one projector consumer per stream it joins.
           ...[streams.orders, streams.inventory, streams.payments, streams.notifications].map((stream) => ({

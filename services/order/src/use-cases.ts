@@ -106,7 +106,10 @@ export function createOrderUseCases(deps: { store: OrderEventStore; relay: Outbo
     const { stored, history, placedAt } = await decide(orderId, decision);
     // Also when nothing was decided (already terminal): a mark lost in a crash is made again when the sweeper retries.
     const all = [...history, ...stored];
-    store.markSettled(orderId, all.every((doc) => doc.published || relay.wasPublished(doc._id)));
+    store.markSettled(
+      orderId,
+      all.every((doc) => doc.published || relay.wasPublished(doc._id)),
+    );
     recordTerminal(stored, placedAt);
   }
 

@@ -85,7 +85,15 @@ describe('Idempotency-Key on POST /orders', () => {
     const key = randomUUID();
     const first = (await (await place(user, body, key)).json()) as { id: string; status: string };
     const orders = mongo.db.collection<{ streamId: string }>('order_events');
-    await orders.insertOne({ _id: randomUUID(), streamId: first.id, version: 2, type: 'orders.confirmed', data: { orderId: first.id, userId: user, totalCents: 0 }, occurredAt: new Date(), published: true } as never);
+    await orders.insertOne({
+      _id: randomUUID(),
+      streamId: first.id,
+      version: 2,
+      type: 'orders.confirmed',
+      data: { orderId: first.id, userId: user, totalCents: 0 },
+      occurredAt: new Date(),
+      published: true,
+    } as never);
     const again = await place(user, body, key);
     expect(again.status).toBe(202);
     expect(await again.json()).toEqual(first);

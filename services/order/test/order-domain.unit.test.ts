@@ -8,7 +8,13 @@ const catalog = new Map([
 
 describe('pricing', () => {
   it('when every product is known, then lines carry catalog names and prices and the total is exact', () => {
-    const priced = priceLines([{ productId: 'mug', quantity: 3 }, { productId: 'kettle', quantity: 1 }], catalog);
+    const priced = priceLines(
+      [
+        { productId: 'mug', quantity: 3 },
+        { productId: 'kettle', quantity: 1 },
+      ],
+      catalog,
+    );
     expect(priced).toEqual({
       items: [
         { productId: 'mug', name: 'Mug', quantity: 3, unitPriceCents: 1_250 },
@@ -29,7 +35,13 @@ describe('pricing', () => {
 });
 
 describe('saga state transitions', () => {
-  const placed = place({ orderId: 'o1', userId: 'u1', items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 1_250 }], totalCents: 1_250, paymentToken: 'tok_visa' });
+  const placed = place({
+    orderId: 'o1',
+    userId: 'u1',
+    items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 1_250 }],
+    totalCents: 1_250,
+    paymentToken: 'tok_visa',
+  });
 
   it('when an order is placed, then it is PENDING at version 1', () => {
     expect(replay(placed)).toMatchObject({ id: 'o1', status: 'PENDING', version: 1, totalCents: 1_250 });

@@ -114,7 +114,10 @@ describe('placing an order', () => {
       totalCents: 8_749,
     });
     expect(catalogRequests.slice(before).map((url) => url.searchParams.get('ids'))).toEqual(['mug,kettle']);
-    const placed = await eventually(async () => eventsOf(ordersSeen, order.id, 'orders.placed'), (events) => events.length === 1);
+    const placed = await eventually(
+      async () => eventsOf(ordersSeen, order.id, 'orders.placed'),
+      (events) => events.length === 1,
+    );
     expect(placed[0]?.data).toEqual({ orderId: order.id, userId, items: order.items, totalCents: 8_749, paymentToken: 'tok_visa' });
   });
 
@@ -152,7 +155,7 @@ describe('placing an order', () => {
 });
 
 describe('reading orders', () => {
-  it("when another user asks for an order, then 404 as if it did not exist, also for its history", async () => {
+  it('when another user asks for an order, then 404 as if it did not exist, also for its history', async () => {
     const { order } = await placeOrder();
     const stranger = `user-${randomUUID()}`;
     expect((await getOrder(stranger, order.id)).status).toBe(404);
@@ -175,8 +178,14 @@ describe('the order side of the saga', () => {
     const { userId, order } = await placeOrder();
     await bus.publish(charged(order.id));
 
-    await eventually(async () => (await getOrder(userId, order.id)).body.status, (status) => status === 'CONFIRMED');
-    const confirmed = await eventually(async () => eventsOf(ordersSeen, order.id, 'orders.confirmed'), (events) => events.length === 1);
+    await eventually(
+      async () => (await getOrder(userId, order.id)).body.status,
+      (status) => status === 'CONFIRMED',
+    );
+    const confirmed = await eventually(
+      async () => eventsOf(ordersSeen, order.id, 'orders.confirmed'),
+      (events) => events.length === 1,
+    );
     expect(confirmed[0]?.data).toEqual({ orderId: order.id, userId, totalCents: 8_749 });
     expect(confirmed[0]?.correlationId).toBe(order.id);
     // Its bookkeeping: every event marked published and the order no longer in flight for the saga sweeper.
@@ -192,9 +201,15 @@ describe('the order side of the saga', () => {
     const { userId, order } = await placeOrder();
     await bus.publish(testEvent('payments.declined', { orderId: order.id, paymentId: randomUUID(), reason: 'card declined' }));
 
-    const view = await eventually(async () => (await getOrder(userId, order.id)).body, (o) => o.status === 'CANCELLED');
+    const view = await eventually(
+      async () => (await getOrder(userId, order.id)).body,
+      (o) => o.status === 'CANCELLED',
+    );
     expect(view.reason).toBe('PAYMENT_DECLINED');
-    const cancelled = await eventually(async () => eventsOf(ordersSeen, order.id, 'orders.cancelled'), (events) => events.length === 1);
+    const cancelled = await eventually(
+      async () => eventsOf(ordersSeen, order.id, 'orders.cancelled'),
+      (events) => events.length === 1,
+    );
     expect(cancelled[0]?.data).toEqual({ orderId: order.id, userId, reason: 'PAYMENT_DECLINED' });
   });
 
@@ -202,7 +217,10 @@ describe('the order side of the saga', () => {
     const { userId, order } = await placeOrder();
     const first = charged(order.id);
     await bus.publish(first);
-    await eventually(async () => (await getOrder(userId, order.id)).body.status, (status) => status === 'CONFIRMED');
+    await eventually(
+      async () => (await getOrder(userId, order.id)).body.status,
+      (status) => status === 'CONFIRMED',
+    );
 
     await bus.publish({ ...first, id: randomUUID() }); // a new event id gets past JetStream's duplicate window
     await bus.publish(charged(order.id));
@@ -219,7 +237,10 @@ describe('the order side of the saga', () => {
   it('when a decline arrives after the confirmation, then the order stays CONFIRMED', async () => {
     const { userId, order } = await placeOrder();
     await bus.publish(charged(order.id));
-    await eventually(async () => (await getOrder(userId, order.id)).body.status, (status) => status === 'CONFIRMED');
+    await eventually(
+      async () => (await getOrder(userId, order.id)).body.status,
+      (status) => status === 'CONFIRMED',
+    );
     await bus.publish(testEvent('payments.declined', { orderId: order.id, paymentId: randomUUID(), reason: 'late' }));
     await settled();
     expect((await getOrder(userId, order.id)).body.status).toBe('CONFIRMED');
@@ -232,7 +253,10 @@ describe('the order side of the saga', () => {
     const beforeConfirmation = new Date().toISOString();
     await new Promise((r) => setTimeout(r, 50));
     await bus.publish(charged(order.id));
-    await eventually(async () => (await getOrder(userId, order.id)).body.status, (status) => status === 'CONFIRMED');
+    await eventually(
+      async () => (await getOrder(userId, order.id)).body.status,
+      (status) => status === 'CONFIRMED',
+    );
 
     const then = await getOrder(userId, order.id, `?asOf=${encodeURIComponent(beforeConfirmation)}`);
     expect(then.status).toBe(200);

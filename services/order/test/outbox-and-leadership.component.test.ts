@@ -50,9 +50,11 @@ const env = (extra: Record<string, string> = {}) => ({
 describe('transactional outbox', () => {
   it('when the service crashes after storing an order and before publishing it, then after restart the event is delivered exactly once', async () => {
     const crashing = await spawnService('order', env({ TEST_CRASH_BEFORE_PUBLISH: 'orders.placed', SAGA_TIMEOUT_MS: '600000' }));
-    const answer = await fetch(`${crashing.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', [USER_ID_HEADER]: 'crash-user' }, body: orderBody }).catch(
-      (err: unknown) => err,
-    );
+    const answer = await fetch(`${crashing.url}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [USER_ID_HEADER]: 'crash-user' },
+      body: orderBody,
+    }).catch((err: unknown) => err);
     expect(answer).toBeInstanceOf(Error); // the process died mid-request
     expect(await crashing.exited).toBe(137);
     const mongo = await connectMongo(infra.mongoUrl, 'tracemart_order', 'test');
@@ -64,7 +66,10 @@ describe('transactional outbox', () => {
 
     const restarted = await spawnService('order', env({ SAGA_TIMEOUT_MS: '600000' }));
     try {
-      await eventually(async () => placed.filter((e) => (e.data as { userId: string }).userId === 'crash-user').length, (n) => n >= 1);
+      await eventually(
+        async () => placed.filter((e) => (e.data as { userId: string }).userId === 'crash-user').length,
+        (n) => n >= 1,
+      );
       await new Promise((r) => setTimeout(r, 2_500)); // more sweeps: still once
       expect(placed.filter((e) => (e.data as { userId: string }).userId === 'crash-user')).toHaveLength(1);
     } finally {
@@ -81,7 +86,10 @@ describe('saga timeout with leader election and fencing', () => {
     const instances = [a, b];
     try {
       const leaderOf = () => instances.filter((p) => p.lines.some((line) => line.includes('"msg":"became leader"')));
-      await eventually(async () => leaderOf().length, (n) => n >= 1);
+      await eventually(
+        async () => leaderOf().length,
+        (n) => n >= 1,
+      );
       expect(leaderOf()).toHaveLength(1);
       const leader = leaderOf()[0];
       const follower = instances.find((p) => p !== leader);
@@ -92,14 +100,24 @@ describe('saga timeout with leader election and fencing', () => {
         const res = await fetch(`${follower.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', [USER_ID_HEADER]: user }, body: orderBody });
         expect(res.status).toBe(202);
       }
-      await eventually(async () => cancelled.filter((e) => (e.data as { userId: string }).userId.startsWith('stuck-')).length, (n) => n === 2, 20_000);
+      await eventually(
+        async () => cancelled.filter((e) => (e.data as { userId: string }).userId.startsWith('stuck-')).length,
+        (n) => n === 2,
+        20_000,
+      );
       expect(cancelled.filter((e) => (e.data as { userId: string }).userId.startsWith('stuck-')).map((e) => (e.data as { reason: string }).reason)).toEqual([
         'SAGA_TIMEOUT',
         'SAGA_TIMEOUT',
       ]);
       const sweptBy = (p: typeof a) => p.lines.filter((line) => line.includes('saga timed out')).length;
       // The two above, plus the order left PENDING by the outbox test; the log line may trail the published event.
-      expect(await eventually(async () => sweptBy(leader), (n) => n >= 2, 5_000)).toBeGreaterThanOrEqual(2);
+      expect(
+        await eventually(
+          async () => sweptBy(leader),
+          (n) => n >= 2,
+          5_000,
+        ),
+      ).toBeGreaterThanOrEqual(2);
       expect(sweptBy(follower)).toBe(0);
 
       const killedAt = Date.now();

@@ -1,13 +1,4 @@
-import {
-  breakerState,
-  createBreaker,
-  isBreakerOpenError,
-  isBreakerTimeoutError,
-  retry,
-  getMeter,
-  type BreakerState,
-  type Logger,
-} from '@tracemart/platform';
+import { breakerState, createBreaker, isBreakerOpenError, isBreakerTimeoutError, retry, getMeter, type BreakerState, type Logger } from '@tracemart/platform';
 import type { ChargeOutcome } from './domain/charge';
 import { ProcessorUnavailableError, type CardProcessor } from './processor';
 

@@ -46,7 +46,15 @@ export async function start(config: Config): Promise<RunningPayment> {
           // No processed-event claims: each step is idempotent by itself (an upsert opens the payment, its status
           // guards every transition, the ledger's unique version every movement of money; the processor is called
           // with the order id as its idempotency key).
-          { stream: streams.orders.name, durable: 'payment-orders', subject: 'orders.>', handles: ['orders.placed', 'orders.cancelled'], decode: validateEvent, handler, processed: undefined },
+          {
+            stream: streams.orders.name,
+            durable: 'payment-orders',
+            subject: 'orders.>',
+            handles: ['orders.placed', 'orders.cancelled'],
+            decode: validateEvent,
+            handler,
+            processed: undefined,
+          },
           // Unbounded-ish redelivery: a processor outage postpones payments (nak with delay) for as long as it lasts.
           {
             stream: streams.inventory.name,

@@ -29,7 +29,11 @@ function newOrder(paymentToken: PaymentToken = 'tok_visa') {
 }
 
 const outcomesOf = (orderId: string) => eventsOf(paymentsSeen, orderId);
-const firstOutcome = (orderId: string) => eventually(async () => outcomesOf(orderId), (events) => events.length > 0);
+const firstOutcome = (orderId: string) =>
+  eventually(
+    async () => outcomesOf(orderId),
+    (events) => events.length > 0,
+  );
 
 /** Waits until the service has handled everything published so far, and the observer has seen its output. */
 async function settled(): Promise<void> {
@@ -81,7 +85,10 @@ describe('payment charges an order once its stock is reserved', () => {
     const deliveredBefore = (await bus.jsm.consumers.info('INVENTORY', 'payment-inventory')).delivered.consumer_seq;
     await bus.publish(order.reserved);
     // Two deliveries of one message: it was not acknowledged the first time but negatively acknowledged and redelivered.
-    await eventually(async () => (await bus.jsm.consumers.info('INVENTORY', 'payment-inventory')).delivered.consumer_seq, (seq) => seq >= deliveredBefore + 2);
+    await eventually(
+      async () => (await bus.jsm.consumers.info('INVENTORY', 'payment-inventory')).delivered.consumer_seq,
+      (seq) => seq >= deliveredBefore + 2,
+    );
     expect(outcomesOf(order.orderId)).toEqual([]);
 
     await bus.publish(order.placed);

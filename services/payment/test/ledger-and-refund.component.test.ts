@@ -49,7 +49,10 @@ describe('payment ledger and refunds', () => {
     const items = [{ productId: 'mug', name: 'Mug', quantity: 2, unitPriceCents: 1_500 }];
     await bus.publish(testEvent('orders.placed', { orderId, userId, items, totalCents: 3_000, paymentToken: 'tok_visa' }));
     await bus.publish(testEvent('inventory.reserved', { orderId, items: [{ productId: 'mug', quantity: 2 }] }));
-    await eventually(async () => eventsOf(seen, orderId, 'payments.charged'), (events) => events.length === 1);
+    await eventually(
+      async () => eventsOf(seen, orderId, 'payments.charged'),
+      (events) => events.length === 1,
+    );
     const charged = await ledgerOf(orderId, userId);
     expect(charged.body).toMatchObject({ status: 'CHARGED', balanceCents: 3_000, entries: [{ type: 'charged', amountCents: 3_000, version: 1 }] });
     await new Promise((r) => setTimeout(r, 20));
@@ -58,7 +61,10 @@ describe('payment ledger and refunds', () => {
     const cancelled = testEvent('orders.cancelled', { orderId, userId, reason: 'SAGA_TIMEOUT' });
     await bus.publish(cancelled);
     await bus.publish({ ...cancelled, id: randomUUID() }); // a copy under another id: still one refund
-    await eventually(async () => eventsOf(seen, orderId, 'payments.refunded'), (events) => events.length >= 1);
+    await eventually(
+      async () => eventsOf(seen, orderId, 'payments.refunded'),
+      (events) => events.length >= 1,
+    );
     await consumerSettled(bus, 'ORDERS', 'payment-orders'); // both copies handled...
     await new Promise((r) => setTimeout(r, 500)); // ...and any second refund relayed from the outbox
     expect(eventsOf(seen, orderId, 'payments.refunded')).toHaveLength(1);
@@ -78,19 +84,35 @@ describe('payment ledger and refunds', () => {
   it('when an order is cancelled before payment, then nothing is charged or refunded', async () => {
     const orderId = randomUUID();
     const userId = `user-${orderId}`;
-    await bus.publish(testEvent('orders.placed', { orderId, userId, items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }], totalCents: 100, paymentToken: 'tok_visa' }));
+    await bus.publish(
+      testEvent('orders.placed', { orderId, userId, items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }], totalCents: 100, paymentToken: 'tok_visa' }),
+    );
     await bus.publish(testEvent('orders.cancelled', { orderId, userId, reason: 'SAGA_TIMEOUT' }));
-    await eventually(async () => (await ledgerOf(orderId, userId)).status, (status) => status === 200);
+    await eventually(
+      async () => (await ledgerOf(orderId, userId)).status,
+      (status) => status === 200,
+    );
     await consumerSettled(bus, 'ORDERS', 'payment-orders');
     await new Promise((r) => setTimeout(r, 500));
     expect((await ledgerOf(orderId, userId)).body).toMatchObject({ status: 'NONE', balanceCents: 0, entries: [] });
     expect(eventsOf(seen, orderId)).toEqual([]);
   });
 
-  it("when someone else asks for a ledger, then 404", async () => {
+  it('when someone else asks for a ledger, then 404', async () => {
     const orderId = randomUUID();
-    await bus.publish(testEvent('orders.placed', { orderId, userId: 'owner', items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }], totalCents: 100, paymentToken: 'tok_visa' }));
-    await eventually(async () => (await ledgerOf(orderId, 'owner')).status, (status) => status === 200);
+    await bus.publish(
+      testEvent('orders.placed', {
+        orderId,
+        userId: 'owner',
+        items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }],
+        totalCents: 100,
+        paymentToken: 'tok_visa',
+      }),
+    );
+    await eventually(
+      async () => (await ledgerOf(orderId, 'owner')).status,
+      (status) => status === 200,
+    );
     expect((await ledgerOf(orderId, 'intruder')).status).toBe(404);
   });
 });

@@ -71,7 +71,11 @@ describe('payment while the card processor is down', () => {
     expect(eventsOf(paymentsSeen, order.orderId)).toEqual([]);
 
     service.processor.setFailureRate(0);
-    const [charged] = await eventually(async () => eventsOf(paymentsSeen, order.orderId), (events) => events.length > 0, 15_000);
+    const [charged] = await eventually(
+      async () => eventsOf(paymentsSeen, order.orderId),
+      (events) => events.length > 0,
+      15_000,
+    );
     expect(charged?.type).toBe('payments.charged');
     await eventually(health, (h) => h.processor === 'closed');
     // Give any stray redelivery time to (wrongly) charge again.
@@ -91,7 +95,11 @@ describe('payment while the card processor is down', () => {
     expect(eventsOf(paymentsSeen, order.orderId)).toEqual([]);
 
     expect((await admin('DELETE', `/faults/${id}`)).status).toBe(204);
-    await eventually(async () => eventsOf(paymentsSeen, order.orderId, 'payments.charged'), (events) => events.length === 1, 15_000);
+    await eventually(
+      async () => eventsOf(paymentsSeen, order.orderId, 'payments.charged'),
+      (events) => events.length === 1,
+      15_000,
+    );
   });
 
   it('when consumers are paused, then nothing is handled until they resume', async () => {
@@ -102,7 +110,11 @@ describe('payment while the card processor is down', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     expect(eventsOf(paymentsSeen, order.orderId)).toEqual([]);
     expect((await admin('POST', '/consumers/resume')).status).toBe(200);
-    await eventually(async () => eventsOf(paymentsSeen, order.orderId, 'payments.charged'), (events) => events.length === 1, 15_000);
+    await eventually(
+      async () => eventsOf(paymentsSeen, order.orderId, 'payments.charged'),
+      (events) => events.length === 1,
+      15_000,
+    );
   });
 
   it('when the admin token is missing, then the admin API refuses', async () => {

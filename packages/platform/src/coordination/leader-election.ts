@@ -45,11 +45,14 @@ export class LeaderElection {
     this.kv = await new Kvm(this.bus.js).create(this.options.bucket ?? 'leases', { ttl: this.options.ttlMs, history: 1 });
     leaderStatus.record(0, { role: this.options.role });
     await this.tick();
-    this.timer = setInterval(() => {
-      this.ticking ??= this.tick().finally(() => {
-        this.ticking = undefined;
-      });
-    }, Math.max(50, Math.floor(this.options.ttlMs / 3)));
+    this.timer = setInterval(
+      () => {
+        this.ticking ??= this.tick().finally(() => {
+          this.ticking = undefined;
+        });
+      },
+      Math.max(50, Math.floor(this.options.ttlMs / 3)),
+    );
     this.timer.unref();
   }
 
@@ -97,7 +100,10 @@ export class LeaderElection {
     this.state = next;
     if (!changed) return;
     leaderStatus.record(next.leader ? 1 : 0, { role: this.options.role });
-    this.options.logger.info({ role: this.options.role, instance: this.options.instanceId, leader: next.leader, fencingToken: next.token }, next.leader ? 'became leader' : 'no longer leader');
+    this.options.logger.info(
+      { role: this.options.role, instance: this.options.instanceId, leader: next.leader, fencingToken: next.token },
+      next.leader ? 'became leader' : 'no longer leader',
+    );
     this.options.onChange?.(next);
   }
 }

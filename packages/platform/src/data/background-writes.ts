@@ -60,8 +60,9 @@ export class BackgroundWrites<T extends Document> {
       let writes = 0;
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
         writes += 1;
-        await (next.many ? this.collection.updateMany(next.filter, next.update) : this.collection.updateOne(next.filter, next.update))
-          .catch((err: unknown) => this.logger.warn({ err, collection: this.collection.collectionName }, 'bookkeeping write failed; the sweep redoes it'));
+        await (next.many ? this.collection.updateMany(next.filter, next.update) : this.collection.updateOne(next.filter, next.update)).catch((err: unknown) =>
+          this.logger.warn({ err, collection: this.collection.collectionName }, 'bookkeeping write failed; the sweep redoes it'),
+        );
       }
       span.setAttribute('tracemart.bookkeeping.writes', writes);
       span.end();

@@ -9,13 +9,19 @@ export type FaultKind = (typeof faultKinds)[number];
 /** What an operator asks for; `service` names the target when the request goes through the gateway. */
 export const faultSpecSchema = z
   .object({
-    service: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).optional(),
+    service: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,31}$/)
+      .optional(),
     kind: z.enum(faultKinds),
     durationSeconds: z.number().int().min(1).max(3600),
     latencyMs: z.number().int().min(1).max(60_000).optional(),
     errorRate: z.number().min(0).max(1).optional(),
     /** A path prefix; without it the fault applies to every faultable route. */
-    route: z.string().regex(/^\/[\w\-/.:]{0,200}$/).optional(),
+    route: z
+      .string()
+      .regex(/^\/[\w\-/.:]{0,200}$/)
+      .optional(),
   })
   .strict()
   .refine((spec) => spec.kind !== 'latency' || spec.latencyMs !== undefined, { message: 'latencyMs is required for a latency fault', path: ['latencyMs'] });

@@ -94,17 +94,13 @@ const headerSetter = { set: (carrier: MsgHdrs, key: string, value: string) => ca
 /** Backlog of each durable consumer, refreshed from the server every few seconds. */
 const backlog = new Map<string, { stream: string; consumer: string; pending: number; ackPending: number }>();
 /** Messages waiting in the stream for a consumer (its backlog: queue-based load leveling shows here). */
-meter
-  .createObservableGauge('tracemart.consumer.pending_messages', { unit: '{message}', description: 'Messages not yet delivered to a consumer' })
-  .addCallback((result) => {
-    for (const b of backlog.values()) result.observe(b.pending, { stream: b.stream, consumer: b.consumer });
-  });
+meter.createObservableGauge('tracemart.consumer.pending_messages', { unit: '{message}', description: 'Messages not yet delivered to a consumer' }).addCallback((result) => {
+  for (const b of backlog.values()) result.observe(b.pending, { stream: b.stream, consumer: b.consumer });
+});
 /** Messages delivered to a consumer and not yet acknowledged (bounded by max ack pending). */
-meter
-  .createObservableGauge('tracemart.consumer.ack_pending_messages', { unit: '{message}', description: 'Messages delivered and not yet acknowledged' })
-  .addCallback((result) => {
-    for (const b of backlog.values()) result.observe(b.ackPending, { stream: b.stream, consumer: b.consumer });
-  });
+meter.createObservableGauge('tracemart.consumer.ack_pending_messages', { unit: '{message}', description: 'Messages delivered and not yet acknowledged' }).addCallback((result) => {
+  for (const b of backlog.values()) result.observe(b.ackPending, { stream: b.stream, consumer: b.consumer });
+});
 
 export class EventBus {
   private readonly consumers: ConsumerMessages[] = [];

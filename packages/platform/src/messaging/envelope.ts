@@ -18,11 +18,7 @@ export interface EventEnvelope<T = unknown> {
 }
 
 /** Builds an envelope in the current trace context (captured now, used when the event is published). */
-export function newEnvelope<T>(
-  type: string,
-  data: T,
-  meta: { source: string; correlationId: string; schemaVersion?: number; now?: Date },
-): EventEnvelope<T> {
+export function newEnvelope<T>(type: string, data: T, meta: { source: string; correlationId: string; schemaVersion?: number; now?: Date }): EventEnvelope<T> {
   const trace: TraceCarrier = {};
   propagation.inject(context.active(), trace);
   return {

@@ -42,7 +42,10 @@ export function embeddedOutbox<T extends OutboxDocument>(typed: Collection<T>): 
     async *pending(limit) {
       indexed ??= collection.createIndex({ outboxPending: 1 });
       await indexed;
-      const docs = await collection.find({ outboxPending: true } as Filter<OutboxDocument>, { projection: { outbox: 1 } }).limit(limit).toArray();
+      const docs = await collection
+        .find({ outboxPending: true } as Filter<OutboxDocument>, { projection: { outbox: 1 } })
+        .limit(limit)
+        .toArray();
       for (const doc of docs) {
         const events = doc.outbox ?? [];
         // Emptied by per-event pulls: the flag goes once nothing is left (the next write sets it again).

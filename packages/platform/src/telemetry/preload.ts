@@ -62,7 +62,9 @@ if (!sdkDisabled) {
     metricReader: prometheus,
     // With no endpoint a no-op processor still installs a tracer provider: spans, and so trace ids in
     // logs and response headers, exist even when nothing is exported.
-    spanProcessors: [tracesEndpoint ? new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 500) }) : new NoopSpanProcessor()],
+    spanProcessors: [
+      tracesEndpoint ? new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 500) }) : new NoopSpanProcessor(),
+    ],
     logRecordProcessors: logsEndpoint ? [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter() })] : [],
     instrumentations: [
       getNodeAutoInstrumentations({

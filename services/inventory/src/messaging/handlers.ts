@@ -8,8 +8,7 @@ const reservations = getMeter().createCounter('tracemart.inventory.reservations'
 
 export function inventoryHandlers(deps: { store: StockStore; relay: OutboxRelay; logger: Logger }) {
   const { store, relay, logger } = deps;
-  const event = <T extends EventType>(source: EventEnvelope, type: T, data: EventData<T>) =>
-    newEnvelope(type, data, { source: 'inventory', correlationId: source.correlationId });
+  const event = <T extends EventType>(source: EventEnvelope, type: T, data: EventData<T>) => newEnvelope(type, data, { source: 'inventory', correlationId: source.correlationId });
 
   /** Moves the reservation from `from` to `to` and stores the event in the same write. */
   const transition = (orderId: string, from: ReservationStatus, to: ReservationStatus, events: EventEnvelope[]) =>

@@ -35,7 +35,12 @@ export async function createNotificationStore(db: Db) {
     async expire(cutoff: Date): Promise<number> {
       return (await notifications.deleteMany({ status: 'SENT', sentAt: { $lt: cutoff } })).deletedCount;
     },
-    listFor: (userId: string) => notifications.find({ userId }, { projection: { outbox: 0 } }).sort({ createdAt: -1 }).limit(100).toArray(),
+    listFor: (userId: string) =>
+      notifications
+        .find({ userId }, { projection: { outbox: 0 } })
+        .sort({ createdAt: -1 })
+        .limit(100)
+        .toArray(),
   };
 }
 export type NotificationStore = Awaited<ReturnType<typeof createNotificationStore>>;

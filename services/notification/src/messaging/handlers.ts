@@ -33,7 +33,11 @@ export function notificationHandler(deps: { store: NotificationStore; relay: Out
     const notification = await store.queue({ _id: `${orderId}:${message.kind}`, userId, orderId, ...message });
     if (notification.status === 'SENT') return 'ack';
     await email.send({ to: userId, subject: notification.subject, body: notification.body });
-    const event = newEnvelope('notifications.sent', { notificationId: notification._id, orderId, userId, kind: message.kind }, { source: 'notification', correlationId: msg.correlationId });
+    const event = newEnvelope(
+      'notifications.sent',
+      { notificationId: notification._id, orderId, userId, kind: message.kind },
+      { source: 'notification', correlationId: msg.correlationId },
+    );
     const marked = await relay.write(store.notifications, { _id: notification._id, status: 'QUEUED' }, { $set: { status: 'SENT', sentAt: new Date() } }, [event]);
     if (marked) {
       sent.add(1, { kind: message.kind });

@@ -47,13 +47,7 @@ export async function createOrderEventStore(db: Db, logger: Logger) {
     },
     toDomain,
     /** Appends after `expectedVersion`; throws ConcurrencyError if another writer got there first. */
-    async append(
-      streamId: string,
-      expectedVersion: number,
-      domainEvents: OrderEvent[],
-      correlationId: string,
-      extra: { requestHash?: string } = {},
-    ): Promise<StoredEvent[]> {
+    async append(streamId: string, expectedVersion: number, domainEvents: OrderEvent[], correlationId: string, extra: { requestHash?: string } = {}): Promise<StoredEvent[]> {
       const now = new Date();
       const docs: StoredEvent[] = domainEvents.map((event, index) => {
         const envelope = newEnvelope(event.type, event.data, { source: 'order', correlationId, now });
@@ -91,7 +85,10 @@ export async function createOrderEventStore(db: Db, logger: Logger) {
     },
     /** Orders placed before `cutoff` that have not reached a terminal state. */
     async unsettledBefore(cutoff: Date, limit: number): Promise<string[]> {
-      const docs = await events.find({ unsettled: true, occurredAt: { $lt: cutoff } }, { projection: { streamId: 1 } }).limit(limit).toArray();
+      const docs = await events
+        .find({ unsettled: true, occurredAt: { $lt: cutoff } }, { projection: { streamId: 1 } })
+        .limit(limit)
+        .toArray();
       return docs.map((doc) => doc.streamId);
     },
     /** Waits for the background bookkeeping (at shutdown, and in tests). */

@@ -66,13 +66,7 @@ export function priceLines(
   return { items, totalCents };
 }
 
-export function place(command: {
-  orderId: string;
-  userId: string;
-  items: OrderLine[];
-  totalCents: number;
-  paymentToken: string;
-}): OrderEvent[] {
+export function place(command: { orderId: string; userId: string; items: OrderLine[]; totalCents: number; paymentToken: string }): OrderEvent[] {
   return [{ type: 'orders.placed', data: command }];
 }
 

@@ -16,8 +16,7 @@ const chargedCents = getMeter().createCounter('tracemart.payments.charged.amount
 
 export function paymentHandlers(deps: { store: PaymentStore; ledger: Ledger; relay: OutboxRelay; processor: ProcessorClient; logger: Logger }) {
   const { store, ledger, relay, processor, logger } = deps;
-  const event = <T extends EventType>(source: EventEnvelope, type: T, data: EventData<T>) =>
-    newEnvelope(type, data, { source: 'payment', correlationId: source.correlationId });
+  const event = <T extends EventType>(source: EventEnvelope, type: T, data: EventData<T>) => newEnvelope(type, data, { source: 'payment', correlationId: source.correlationId });
 
   // One charge decision at a time per order: FerretDB v1 does not apply the conditional status update
   // atomically across connections, so concurrent copies of inventory.reserved are serialised here.
