@@ -1,11 +1,11 @@
 /**
- * Writes docs/asyncapi.yaml (events) and docs/openapi.yaml (gateway API) from the contracts.
+ * Writes docs/asyncapi.yaml (events, from the contracts) and docs/openapi.yaml (from the gateway's route table); see tools/docs.
  *   npm run docs           regenerate
  *   npm run docs:check     exit 1, naming each stale file, when the checked-in files differ (CI)
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { renderDocs } from '../packages/contracts/src/docs';
+import { renderDocs } from '@tracemart/docs';
 
 const root = resolve(__dirname, '..');
 const check = process.argv.includes('--check');

@@ -10,8 +10,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connectMongo, createLogger, EventBus } from '@tracemart/platform';
-import { validateEvent, streams } from '@tracemart/contracts';
-import { ORDER_SUMMARIES } from '@tracemart/order-service/projections';
+import { validateEvent } from '@tracemart/contracts';
+import { ORDER_SUMMARIES, summaryStreams } from '@tracemart/order-service/projections';
 import { rebuildOrderSummaries } from './projections/rebuild';
 
 async function main(): Promise<void> {
@@ -33,7 +33,8 @@ async function main(): Promise<void> {
       bus,
       db: mongo.db,
       into,
-      streams: [streams.orders, streams.inventory, streams.payments, streams.notifications].map((s) => s.name),
+      // The streams the live read model joins, one projector consumer each.
+      streams: summaryStreams.map((s) => s.name),
       decode: validateEvent,
     });
     logger.info({ into, events: count }, 'order summaries rebuilt');

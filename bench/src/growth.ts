@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { createLogger } from '@tracemart/platform';
+import { createLogger, type OutboxRelay } from '@tracemart/platform';
 import { seedProducts } from '@tracemart/catalog-seed';
 import { createOrderEventStore } from '../../services/order/src/data/event-store';
 import { createOrderProjector } from '../../services/order/src/projections/projector';
@@ -8,7 +8,7 @@ import { createStockStore } from '../../services/inventory/src/data/stock';
 import { createPaymentStore } from '../../services/payment/src/data/payments';
 import { createLedger } from '../../services/payment/src/data/ledger';
 import { createNotificationStore } from '../../services/notification/src/data/notifications';
-import { confirmationMessage } from '../../services/notification/src/domain/messages';
+import { confirmationMessage, notificationId } from '../../services/notification/src/domain/messages';
 import { newEnvelope } from '@tracemart/platform';
 
 /** Document counts per database.collection, after seeding and at the end. */
@@ -39,17 +39,30 @@ export async function countDocuments(mongoUrl: string): Promise<CollectionCounts
  * take at its own rate. Nothing is published: the events are marked published and the orders settled right after
  * they are stored (before the relay's 2 s grace), so no relay or sweeper acts on them.
  */
+/**
+ * The outbox relay the seeding stores get: it publishes nothing (these orders are history, not new facts) and says
+ * every event is on the bus already, so the order store's settle marks them published.
+ */
+const silentRelay = (): OutboxRelay => {
+  const silent: Pick<OutboxRelay, 'publishNow' | 'publishStored' | 'wasPublished'> = {
+    publishNow: async () => true,
+    publishStored: async () => undefined,
+    wasPublished: () => true,
+  };
+  return silent as OutboxRelay;
+};
+
 export async function seedPastOrders(mongoUrl: string, count: number, users: readonly string[], concurrency = 16): Promise<{ seconds: number }> {
   const started = Date.now();
   const client = await MongoClient.connect(mongoUrl, { maxPoolSize: concurrency + 4 });
   try {
     const logger = createLogger('bench-seed', 'warn');
-    const orders = await createOrderEventStore(client.db('tracemart_order'), logger);
+    const orders = await createOrderEventStore(client.db('tracemart_order'), logger, silentRelay);
     const projector = createOrderProjector(client.db('tracemart_order'));
-    const stock = await createStockStore(client.db('tracemart_inventory'));
-    const payments = await createPaymentStore(client.db('tracemart_payment'));
+    const stock = await createStockStore(client.db('tracemart_inventory'), silentRelay);
+    const payments = await createPaymentStore(client.db('tracemart_payment'), silentRelay);
     const ledger = await createLedger(client.db('tracemart_payment'));
-    const notifications = await createNotificationStore(client.db('tracemart_notification'));
+    const notifications = await createNotificationStore(client.db('tracemart_notification'), silentRelay);
 
     async function seedOne(n: number): Promise<void> {
       const orderId = randomUUID();
@@ -69,12 +82,13 @@ export async function seedPastOrders(mongoUrl: string, count: number, users: rea
       );
       // Published and settled at once (as the order service marks them, in one statement): the relay's sweep must
       // not find them unpublished, nor the saga sweeper unsettled, or the saga would run for orders of the past.
-      await orders.collection.updateMany({ streamId: orderId }, { $set: { published: true }, $unset: { unsettled: '' } });
+      await orders.settle(orderId, stored.length, [], orderId, stored);
+      await orders.flush();
       const lines = [{ productId: product.id, quantity: 1 }];
       const charged = newEnvelope('payments.charged', { orderId, paymentId: randomUUID(), amountCents: totalCents }, { source: 'payment', correlationId: orderId });
       const sent = newEnvelope(
         'notifications.sent',
-        { notificationId: `${orderId}:confirmation`, orderId, userId, kind: 'confirmation' },
+        { notificationId: notificationId(orderId, 'order-confirmed'), orderId, userId, kind: 'order-confirmed' },
         { source: 'notification', correlationId: orderId },
       );
       await Promise.all([
@@ -83,10 +97,10 @@ export async function seedPastOrders(mongoUrl: string, count: number, users: rea
         })(),
         stock.decide(orderId, 'COMMITTED', lines, []),
         (async () => {
-          await payments.open({ _id: orderId, paymentId: charged.data.paymentId, userId, amountCents: totalCents, token: 'tok_visa' });
+          await payments.open({ orderId, paymentId: charged.data.paymentId, userId, amountCents: totalCents, token: 'tok_visa' });
           await ledger.append(orderId, 1, 'charged', totalCents);
         })(),
-        notifications.queue({ _id: `${orderId}:confirmation`, userId, orderId, ...confirmationMessage(orderId, totalCents) }),
+        notifications.queue({ id: notificationId(orderId, 'order-confirmed'), userId, orderId, ...confirmationMessage(orderId, totalCents) }),
       ]);
     }
 

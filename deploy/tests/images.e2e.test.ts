@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerLauncher, containerOf, dockerEngineAnswers, imageOf, serviceNames, startStack, type ProcessName, type Stack } from '@tracemart/stack';
-import { apiClient, signUp } from '../../tests/support/api-client';
-import { eventually, repoRoot } from '../../tests/support/infra';
+import { apiClient, signUp, eventually, repoRoot } from '@tracemart/testing';
 
 /**
  * The images, built from the root Dockerfile and run the way the cluster runs them: read-only root filesystem,

@@ -3,6 +3,7 @@ import { createBaseApp, createLogger, FaultInjector, finishApp, Lifecycle, liste
 import type { Config } from './config';
 import { gatewayAdminRouter } from './http/admin';
 import { rateLimit } from './http/rate-limit';
+import { API_PREFIX } from './http/route-table';
 import { apiRoutes, type Upstreams } from './http/routes';
 import { createUpstreamClient, type ResilienceSettings } from './upstream/forward';
 import { createPaymentHealth } from './upstream/payment-health';
@@ -54,9 +55,9 @@ export async function start(config: Config, options: { logger?: Logger } = {}): 
   const payment = createPaymentHealth({ urls: config.PAYMENT_URL, intervalMs: config.PAYMENT_PROBE_INTERVAL_MS, timeoutMs: config.PAYMENT_PROBE_TIMEOUT_MS, agent, logger });
 
   if (config.RATE_LIMIT_PER_SECOND > 0) {
-    app.use('/api', rateLimit({ ratePerSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST, jwtSecret: config.JWT_SECRET }));
+    app.use(API_PREFIX, rateLimit({ ratePerSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST, jwtSecret: config.JWT_SECRET }));
   }
-  app.use('/api', apiRoutes({ upstreams, jwtSecret: config.JWT_SECRET, payment, deadlineMs: config.REQUEST_DEADLINE_MS, staleEntries: config.STALE_CACHE_ENTRIES, logger }));
+  app.use(API_PREFIX, apiRoutes({ upstreams, jwtSecret: config.JWT_SECRET, payment, deadlineMs: config.REQUEST_DEADLINE_MS, staleEntries: config.STALE_CACHE_ENTRIES, logger }));
   finishApp(app, logger);
   const server = await listen(app, config.PORT, config.HOST);
   for (const upstream of Object.values(upstreams)) upstream.startProbing();

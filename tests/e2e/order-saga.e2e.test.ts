@@ -7,9 +7,7 @@ import { connectMongo, createLogger, EventBus } from '@tracemart/platform';
 import { validateEvent } from '@tracemart/contracts';
 import { createOrderProjector } from '@tracemart/order-service/projections';
 import { rebuildOrderSummaries } from '../../scripts/projections/rebuild';
-import { apiClient, signUp, type ApiClient } from '../support/api-client';
-import { consumerSettled } from '../support/events';
-import { eventually, repoRoot } from '../support/infra';
+import { apiClient, signUp, type ApiClient, consumerSettled, eventually, repoRoot } from '@tracemart/testing';
 
 interface Order {
   id: string;

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@tracemart/platform';
 import { configSchema as gatewayConfigSchema } from '../../gateway/src/config';
 import { start as startGateway, type RunningGateway } from '../../gateway/src/start';
-import { spawnService } from '../support/edge-stubs';
-import { startTestInfra } from '../support/infra';
+import { spawnService, startTestInfra } from '@tracemart/testing';
 
 /**
  * Local proof of a zero-downtime rolling restart: two catalog instances behind the gateway under steady

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile, runDegradation, runSmoke, withCiProfile, type ScenarioRun } from '@tracemart/loadgen';
 import { startStack, type Stack } from '@tracemart/stack';
-import { repoRoot } from '../support/infra';
+import { repoRoot } from '@tracemart/testing';
 
 /**
  * The CI load checks: the whole system as real processes on free ports with a fresh data folder (stock is

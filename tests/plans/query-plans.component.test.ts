@@ -2,21 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandStartedEvent, Document } from 'mongodb';
-import { loadConfig, type RunningService } from '@tracemart/platform';
+import { runService, type RunningService } from '@tracemart/platform';
 import { USER_ID_HEADER } from '@tracemart/contracts';
 import { seedProducts } from '@tracemart/catalog-seed';
-import { eventually, serviceEnv, startTestInfra } from '../support/infra';
-import { startCatalogStub } from '../support/edge-stubs';
-import { configSchema as inventoryConfig } from '../../services/inventory/src/config';
-import { start as startInventory } from '../../services/inventory/src/start';
-import { configSchema as notificationConfig } from '../../services/notification/src/config';
-import { start as startNotification } from '../../services/notification/src/start';
-import { configSchema as orderConfig } from '../../services/order/src/config';
-import { start as startOrder } from '../../services/order/src/start';
-import { configSchema as paymentConfig } from '../../services/payment/src/config';
-import { start as startPayment } from '../../services/payment/src/start';
-import { configSchema as userConfig } from '../../services/user/src/config';
-import { start as startUser } from '../../services/user/src/start';
+import { eventually, serviceEnv, startTestInfra, startCatalogStub } from '@tracemart/testing';
+import { inventoryModule } from '@tracemart/inventory-service/module';
+import { notificationModule } from '@tracemart/notification-service/module';
+import { orderModule } from '@tracemart/order-service/module';
+import { paymentModule } from '@tracemart/payment-service/module';
+import { userModule } from '@tracemart/user-service/module';
 
 /**
  * Every query the saga and its reads make, as the services really send them (MongoDB command monitoring on
@@ -80,11 +74,11 @@ beforeAll(async () => {
   catalog = await startCatalogStub();
   // monitorCommands in the URL: each service's own client reports every command it sends.
   const env = (extra: Record<string, string> = {}) => serviceEnv(infra, { MONGODB_URL: `${infra.mongoUrl}/?monitorCommands=true`, ...extra });
-  services.push(await startUser(loadConfig(userConfig, env())));
-  services.push(await startInventory(loadConfig(inventoryConfig, env())));
-  services.push(await startPayment(loadConfig(paymentConfig, env({ PROCESSOR_LATENCY_MS: '0' }))));
-  services.push(await startNotification(loadConfig(notificationConfig, env())));
-  services.push(await startOrder(loadConfig(orderConfig, env({ GATEWAY_URL: catalog.url, SAGA_SWEEP_INTERVAL_MS: '200', SAGA_TIMEOUT_MS: '600000' }))));
+  services.push(await runService(userModule, env()));
+  services.push(await runService(inventoryModule, env()));
+  services.push(await runService(paymentModule, env({ PROCESSOR_LATENCY_MS: '0' })));
+  services.push(await runService(notificationModule, env()));
+  services.push(await runService(orderModule, env({ GATEWAY_URL: catalog.url, SAGA_SWEEP_INTERVAL_MS: '200', SAGA_TIMEOUT_MS: '600000' })));
   for (const service of services) {
     service.infra.db.client.on('commandStarted', (event: CommandStartedEvent) => {
       for (const { collection, filter } of filtersOf(event)) {

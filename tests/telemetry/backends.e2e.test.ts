@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTraceIds, freePort, queryLogs, readTrace, startStack, startTelemetryBackends, type Stack, type TelemetryBackends } from '@tracemart/stack';
-import { apiClient, signUp } from '../support/api-client';
-import { eventually, repoRoot } from '../support/infra';
+import { apiClient, signUp, eventually, repoRoot } from '@tracemart/testing';
 import { instantQuery } from './prometheus-api';
 
 /**

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { repoRoot } from '../support/infra';
+import { repoRoot } from '@tracemart/testing';
 
 /**
  * What observability/dashboards/dashboards.unit.test.ts does not cover: the checked-in JSON read as

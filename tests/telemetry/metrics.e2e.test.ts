@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EventBus, createLogger } from '@tracemart/platform';
 import { startStack, type ProcessName, type Stack } from '@tracemart/stack';
-import { apiClient, signUp, type ApiClient } from '../support/api-client';
-import { eventually, repoRoot } from '../support/infra';
+import { apiClient, signUp, type ApiClient, eventually, repoRoot } from '@tracemart/testing';
 import { instantQuery, parseExposition, stripThresholds, total, type Sample } from './prometheus-api';
 
 /**

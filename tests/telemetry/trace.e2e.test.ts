@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, signUp, type ApiClient } from '../support/api-client';
-import { eventually, repoRoot } from '../support/infra';
+import { apiClient, signUp, type ApiClient, eventually, repoRoot } from '@tracemart/testing';
 import { SpanKind, StatusCode, startOtlpReceiver, startStack, type OtlpReceiver, type ReceivedSpan, type Stack } from '@tracemart/stack';
 
 /**

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../support/infra';
+import { repoRoot } from '@tracemart/testing';
 
 /**
  * k6, Grafana, Tempo and Loki are AGPL and must never be fetched or built on the machines that build

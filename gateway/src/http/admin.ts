@@ -1,18 +1,9 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { Agent, request } from 'undici';
-import { z } from 'zod';
 import { AppError, cpuProfileRoutes, faultSpecSchema, parseInput, requireAdminToken, type Fault, type FaultInjector, type Logger } from '@tracemart/platform';
+import { ADMIN_ROUTES, consumersBodySchema, faultIdSchema, serviceQuerySchema, type AdminOperationId } from './route-table';
 
 const GATEWAY = 'gateway';
-const serviceQuery = z
-  .object({
-    service: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]{0,31}$/)
-      .optional(),
-  })
-  .strict();
-const consumersBody = z.object({ service: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/) }).strict();
 
 interface Answer {
   status: number;
@@ -20,7 +11,7 @@ interface Answer {
 }
 
 /**
- * The gateway's admin API: its own faults, plus a proxy to every service's admin API so that an
+ * The gateway's admin API (ADMIN_ROUTES): its own faults, plus a proxy to every service's admin API so that an
  * operator or a load test reaches the whole system at one address. `service` (body for POST, query for
  * DELETE) picks the target; `gateway` or none means the gateway itself. The gateway's ADMIN_TOKEN is
  * sent on to the services.
@@ -69,63 +60,71 @@ export function gatewayAdminRouter(options: { injector: FaultInjector; adminToke
     );
   }
 
-  router.post('/faults', async (req, res) => {
-    const spec = parseInput(faultSpecSchema, req.body, 'fault');
-    const service = spec.service ?? GATEWAY;
-    if (service === GATEWAY) {
-      res.status(201).json(injector.inject(spec));
-      return;
-    }
-    const answers: Answer[] = [];
-    for (const url of instancesOf(service)) answers.push(await call(url, 'POST', '/faults', spec));
-    const first = answers[0] as Answer;
-    res.status(first.status).json(first.body);
-  });
-
-  router.get('/faults', async (_req, res) => {
-    const items: Fault[] = [...injector.list()];
-    const unreachable: string[] = [];
-    for (const { service, answer } of await fanOut('GET', '/faults')) {
-      const listed = (answer?.body as { items?: Fault[] } | undefined)?.items;
-      if (answer?.status === 200 && Array.isArray(listed)) items.push(...listed);
-      else unreachable.push(service);
-    }
-    res.json({ items, ...(unreachable.length > 0 ? { unreachable } : {}) });
-  });
-
-  router.delete('/faults', async (req, res) => {
-    const { service } = parseInput(serviceQuery, req.query, 'query');
-    if (service === undefined || service === GATEWAY) injector.clearAll();
-    if (service !== GATEWAY) {
-      if (service !== undefined) instancesOf(service);
-      await fanOut('DELETE', '/faults', service);
-    }
-    res.status(204).end();
-  });
-
-  router.delete('/faults/:id', async (req, res) => {
-    const { service } = parseInput(serviceQuery, req.query, 'query');
-    const id = z.uuid().safeParse(req.params.id);
-    if (!id.success) throw new AppError('not_found', 'FAULT.NOT_FOUND', 'no such active fault');
-    let cleared = (service === undefined || service === GATEWAY) && injector.clear(id.data);
-    if (!cleared && service !== GATEWAY) {
-      if (service !== undefined) instancesOf(service);
-      const answers = await fanOut('DELETE', `/faults/${id.data}`, service);
-      cleared = answers.some((a) => a.answer?.status === 204);
-    }
-    if (!cleared) throw new AppError('not_found', 'FAULT.NOT_FOUND', 'no such active fault');
-    res.status(204).end();
-  });
-
-  for (const action of ['pause', 'resume'] as const) {
-    router.post(`/consumers/${action}`, async (req, res) => {
-      const { service } = parseInput(consumersBody, req.body, 'request');
+  const consumers =
+    (action: 'pause' | 'resume'): RequestHandler =>
+    async (req, res) => {
+      const { service } = parseInput(consumersBodySchema, req.body, 'request');
       if (service === GATEWAY) throw new AppError('not_found', 'ADMIN.NO_CONSUMERS', 'the gateway has no consumers');
       const answers: Answer[] = [];
       for (const url of instancesOf(service)) answers.push(await call(url, 'POST', `/consumers/${action}`, {}));
       const first = answers[0] as Answer;
       res.status(first.status).json(first.body);
-    });
-  }
+    };
+
+  /** One handler per ADMIN_ROUTES entry: a route missing here, or a handler without a route, fails to compile. */
+  const handlers: Record<AdminOperationId, RequestHandler> = {
+    injectFault: async (req, res) => {
+      const spec = parseInput(faultSpecSchema, req.body, 'fault');
+      const service = spec.service ?? GATEWAY;
+      if (service === GATEWAY) {
+        res.status(201).json(injector.inject(spec));
+        return;
+      }
+      const answers: Answer[] = [];
+      for (const url of instancesOf(service)) answers.push(await call(url, 'POST', '/faults', spec));
+      const first = answers[0] as Answer;
+      res.status(first.status).json(first.body);
+    },
+
+    listFaults: async (_req, res) => {
+      const items: Fault[] = [...injector.list()];
+      const unreachable: string[] = [];
+      for (const { service, answer } of await fanOut('GET', '/faults')) {
+        const listed = (answer?.body as { items?: Fault[] } | undefined)?.items;
+        if (answer?.status === 200 && Array.isArray(listed)) items.push(...listed);
+        else unreachable.push(service);
+      }
+      res.json({ items, ...(unreachable.length > 0 ? { unreachable } : {}) });
+    },
+
+    clearFaults: async (req, res) => {
+      const { service } = parseInput(serviceQuerySchema, req.query, 'query');
+      if (service === undefined || service === GATEWAY) injector.clearAll();
+      if (service !== GATEWAY) {
+        if (service !== undefined) instancesOf(service);
+        await fanOut('DELETE', '/faults', service);
+      }
+      res.status(204).end();
+    },
+
+    clearFault: async (req, res) => {
+      const { service } = parseInput(serviceQuerySchema, req.query, 'query');
+      const id = faultIdSchema.safeParse(req.params.id);
+      if (!id.success) throw new AppError('not_found', 'FAULT.NOT_FOUND', 'no such active fault');
+      let cleared = (service === undefined || service === GATEWAY) && injector.clear(id.data);
+      if (!cleared && service !== GATEWAY) {
+        if (service !== undefined) instancesOf(service);
+        const answers = await fanOut('DELETE', `/faults/${id.data}`, service);
+        cleared = answers.some((a) => a.answer?.status === 204);
+      }
+      if (!cleared) throw new AppError('not_found', 'FAULT.NOT_FOUND', 'no such active fault');
+      res.status(204).end();
+    },
+
+    pauseConsumers: consumers('pause'),
+    resumeConsumers: consumers('resume'),
+  };
+
+  for (const route of ADMIN_ROUTES) router[route.method](route.path, handlers[route.operationId]);
   return router;
 }

@@ -4,52 +4,39 @@ import { USER_ID_HEADER } from '@tracemart/contracts';
 import { toUpstreamError, UpstreamHttpError, type OutgoingRequest, type UpstreamClient, type UpstreamResponse } from '../upstream/forward';
 import type { PaymentHealth } from '../upstream/payment-health';
 import { authenticate } from './auth';
+import { API_ROUTES, type ApiRoute, type UpstreamName } from './route-table';
 
-export interface Upstreams {
-  user: UpstreamClient;
-  catalog: UpstreamClient;
-  order: UpstreamClient;
-  inventory: UpstreamClient;
-  payment: UpstreamClient;
-  notification: UpstreamClient;
-}
+export type Upstreams = Record<UpstreamName, UpstreamClient>;
 
 /** Request headers passed to services; everything else (cookies, the JWT itself) stays at the edge. */
 const forwardedRequestHeaders = ['accept', 'content-type', 'idempotency-key', 'x-request-id'];
 
-interface RouteOptions {
-  auth: boolean;
-  /** Serve the last good answer, marked stale, when the upstream fails or its breaker is open. */
-  staleOnError?: boolean;
-  /** Checked before forwarding; throws to refuse fast (e.g. checkout while payments are down). */
-  gate?: () => void;
-}
-
 /**
- * The public API: `/api/<resource>/...` goes to the service owning <resource>, with `/api` removed.
- * Routes marked `auth` need a valid JWT; the verified user id travels on as a header. Every forwarded write
+ * The public API (API_ROUTES): `/api/<resource>/...` goes to the service owning <resource>, with `/api` removed.
+ * Routes marked `bearer` need a valid JWT; the verified user id travels on as a header. Every forwarded write
  * (not every read: reads are the bulk of the traffic and the metrics count them) leaves one log line, so a
  * write's trace id finds the gateway's line beside the services' own.
  */
 export function apiRoutes(deps: { upstreams: Upstreams; jwtSecret: string; payment: PaymentHealth; deadlineMs: number; staleEntries: number; logger: Logger }): Router {
   const { upstreams, jwtSecret, payment } = deps;
   const stale = new LruCache<string, UpstreamResponse>(deps.staleEntries);
+  const gates: Record<NonNullable<ApiRoute['gate']>, () => void> = { payments: () => payment.assertAvailable() };
   const router = Router();
 
   const to =
-    (upstream: UpstreamClient, options: RouteOptions) =>
+    (route: ApiRoute, upstream: UpstreamClient) =>
     async (req: Request, res: Response): Promise<void> => {
       const deadline = Date.now() + deps.deadlineMs;
-      const userId = options.auth ? await authenticate(req, jwtSecret) : undefined;
+      const userId = route.auth === 'bearer' ? await authenticate(req, jwtSecret) : undefined;
       // A signed-in user's data (orders, ledger, notifications) is kept by no cache between them and us.
       if (userId) res.setHeader('cache-control', 'no-store');
-      options.gate?.();
+      if (route.gate) gates[route.gate]();
       const outgoing = toOutgoing(req, res, userId);
-      const cacheKey = options.staleOnError ? outgoing.path : undefined;
+      const cacheKey = route.staleOnError ? outgoing.path : undefined;
       // An open breaker means the call would be refused anyway: answer from the cache without waiting.
       if (cacheKey && upstream.breakerState() === 'open' && serveStale(res, stale.get(cacheKey))) return;
       try {
-        const answer = await upstream.call(outgoing, { retryable: isIdempotent(req), deadline });
+        const answer = await upstream.call(outgoing, { retryable: isIdempotent(req, route), deadline });
         if (cacheKey && answer.status === 200) stale.set(cacheKey, answer);
         if (req.method !== 'GET')
           deps.logger.info({ method: req.method, route: `${req.baseUrl}${req.route?.path ?? ''}`, status: answer.status, upstream: upstream.name }, 'write forwarded');
@@ -64,32 +51,17 @@ export function apiRoutes(deps: { upstreams: Upstreams; jwtSecret: string; payme
       }
     };
 
-  router.post('/users/register', to(upstreams.user, { auth: false }));
-  router.post('/users/login', to(upstreams.user, { auth: false }));
-  router.get('/users/me', to(upstreams.user, { auth: true }));
-  // One registration per path, not an array: the route label of the HTTP metrics and spans is the
-  // registered path, and an array would read "/api/products,/products/:id".
-  const catalogReads = to(upstreams.catalog, { auth: false, staleOnError: true });
-  router.get('/products', catalogReads);
-  router.get('/products/:id', catalogReads);
-  router.get('/inventory/:productId', to(upstreams.inventory, { auth: false, staleOnError: true }));
-  router.post('/orders', to(upstreams.order, { auth: true, gate: () => payment.assertAvailable() }));
-  const orderReads = to(upstreams.order, { auth: true });
-  router.get('/orders', orderReads);
-  router.get('/orders/:id', orderReads);
-  router.get('/orders/:id/history', orderReads);
-  router.get('/notifications', to(upstreams.notification, { auth: true }));
-  router.get('/payments/:orderId/ledger', to(upstreams.payment, { auth: true }));
+  for (const route of API_ROUTES) router[route.method](route.path, to(route, upstreams[route.upstream]));
   return router;
 }
 
 /**
- * Safe to send twice: reads, and a checkout that carries an Idempotency-Key (the order service answers
- * a replay with the first result). Any other POST is sent once, whatever happens.
+ * Safe to send twice: reads, and a request the service replays when it repeats its Idempotency-Key (a
+ * checkout). Any other request is sent once, whatever happens.
  */
-export function isIdempotent(req: Request): boolean {
+function isIdempotent(req: Request, route: ApiRoute): boolean {
   if (req.method === 'GET' || req.method === 'HEAD') return true;
-  return req.method === 'POST' && req.path === '/orders' && Boolean(req.header('idempotency-key'));
+  return route.retryWithIdempotencyKey === true && Boolean(req.header('idempotency-key'));
 }
 
 function toOutgoing(req: Request, res: Response, userId: string | undefined): OutgoingRequest {

@@ -3,20 +3,20 @@ import { z } from 'zod';
 /** Request bodies of the public API. Unknown keys are rejected, so typos fail loudly. */
 export const productIdSchema = z.string().regex(/^[a-z0-9-]{1,64}$/, 'a product id');
 
+/** Emails are compared lower-cased: stored that way at registration, looked up that way at login. */
+const emailSchema = z
+  .email()
+  .max(254)
+  .transform((email) => email.toLowerCase());
+
 export const registerBodySchema = z.strictObject({
-  email: z
-    .email()
-    .max(254)
-    .transform((email) => email.toLowerCase()),
+  email: emailSchema,
   password: z.string().min(8).max(128),
   name: z.string().trim().min(1).max(100),
 });
 
 export const loginBodySchema = z.strictObject({
-  email: z
-    .email()
-    .max(254)
-    .transform((email) => email.toLowerCase()),
+  email: emailSchema,
   password: z.string().min(1).max(128),
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EventEnvelope } from '@tracemart/platform';
+import type { EventEnvelope } from './envelope';
 
 const id = z.string().min(1).max(128);
 const cents = z.number().int().nonnegative();

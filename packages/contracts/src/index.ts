@@ -1,3 +1,5 @@
+export * from './envelope';
 export * from './api';
 export * from './events';
 export * from './streams';
+export * from './catalog';

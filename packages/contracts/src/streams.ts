@@ -1,4 +1,12 @@
-import type { StreamSpec } from '@tracemart/platform';
+/** A JetStream stream as the services provision it (platform's `StreamSpec` takes the same shape). */
+export interface StreamDefinition {
+  name: string;
+  subjects: string[];
+  /** Seconds to keep messages; replay of read models needs the whole history, so the default is forever. */
+  maxAgeSeconds?: number;
+  duplicateWindowSeconds?: number;
+  retention?: 'limits' | 'workqueue';
+}
 
 /**
  * One stream per owning domain. Retention is by limits with no age limit: the ORDERS, INVENTORY,
@@ -12,6 +20,6 @@ export const streams = {
   notifications: { name: 'NOTIFICATIONS', subjects: ['notifications.>'] },
   /** Messages a consumer could not process, kept for inspection and re-drive (`deadletter.<consumer>`). */
   deadletter: { name: 'DEADLETTER', subjects: ['deadletter.>'] },
-} satisfies Record<string, StreamSpec>;
+} satisfies Record<string, StreamDefinition>;
 
-export const allStreams: StreamSpec[] = Object.values(streams);
+export const allStreams: StreamDefinition[] = Object.values(streams);

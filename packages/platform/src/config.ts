@@ -40,3 +40,19 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
   throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
 }
+
+/**
+ * A service's config schema: the shared keys (base, NATS, MongoDB) with its own defaults for name, port and
+ * database, extended by its own keys.
+ */
+export function serviceConfigSchema<S extends z.ZodRawShape>(defaults: { name: string; port: number }, shape: S) {
+  return baseConfigSchema
+    .extend(natsConfigSchema.shape)
+    .extend(mongoConfigSchema.shape)
+    .extend({
+      SERVICE_NAME: z.string().default(defaults.name),
+      PORT: z.coerce.number().int().min(0).max(65535).default(defaults.port),
+      MONGODB_DB: z.string().default(`tracemart_${defaults.name}`),
+    })
+    .extend(shape);
+}

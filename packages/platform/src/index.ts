@@ -1,3 +1,4 @@
+export * from './clock';
 export * from './config';
 export * from './errors';
 export * from './logger';
@@ -27,3 +28,4 @@ export * from './coordination/leader-election';
 export * from './coordination/fence';
 export * from './concurrency/keyed-lock';
 export * from './messaging/dead-letter-routes';
+export * from './data/documents';

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo, createLogger, DeadLetters, EventBus, newEnvelope, ProcessedEvents, type EventEnvelope, type MongoHandle } from '../src';
-import { eventually, startTestInfra } from '../../../tests/support/infra';
+import { consumerSettled, eventually, startTestInfra, type TestInfra } from '@tracemart/testing';
 
 /**
  * The consumer guarantees every service relies on, against real NATS and FerretDB: duplicates and
  * redeliveries have one effect (idempotent consumer), poisoned messages go to the dead-letter stream
  * after N attempts and can be re-driven.
  */
-type Infra = Awaited<ReturnType<typeof startTestInfra>>;
-let infra: Infra;
+let infra: TestInfra;
 let mongo: MongoHandle;
 let bus: EventBus;
 let processed: ProcessedEvents;
@@ -53,19 +52,12 @@ describe('idempotent consumer', () => {
     await bus.publish(once);
     // A second copy with another msgID, as a producer retry after the duplicate window would send.
     await bus.js.publish('guarantees.count', JSON.stringify(once), { msgID: randomUUID() });
-    await eventually(
-      async () => (await bus.jsm.consumers.info('GUARANTEES', 'counter')).num_ack_pending + (await bus.jsm.consumers.info('GUARANTEES', 'counter')).num_pending,
-      (n) => n === 0,
-    );
-    await eventually(
-      async () => (await effects.findOne({ _id: once.id }))?.count ?? 0,
-      (n) => n >= 1,
-    );
-    await new Promise((r) => setTimeout(r, 300));
+    // Both copies handled and acknowledged: whatever effect they have has happened.
+    await consumerSettled(bus, 'GUARANTEES', 'counter');
     expect((await effects.findOne({ _id: once.id }))?.count).toBe(1);
     expect(await processed.has('counter', once.id)).toBe(true);
     await bus.js.publish('guarantees.count', JSON.stringify(once), { msgID: randomUUID() });
-    await new Promise((r) => setTimeout(r, 500));
+    await consumerSettled(bus, 'GUARANTEES', 'counter');
     expect((await effects.findOne({ _id: once.id }))?.count).toBe(1);
   });
 });

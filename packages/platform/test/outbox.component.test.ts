@@ -1,29 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMongo, createLogger, embeddedOutbox, EventBus, newEnvelope, OutboxRelay, type MongoHandle, type OutboxDocument } from '../src';
-import { eventually, startTestInfra } from '../../../tests/support/infra';
+import { connectMongo, createLogger, embeddedOutbox, EventBus, newEnvelope, OutboxRelay, type EventEnvelope, type MongoHandle, type OutboxDocument } from '../src';
+import { consumerSettled, recordEvents, startTestInfra, type TestInfra } from '@tracemart/testing';
 
 /** The embedded outbox against real FerretDB and NATS: published events leave the document; what a failed publish left behind is swept. */
-type Infra = Awaited<ReturnType<typeof startTestInfra>>;
-let infra: Infra;
+let infra: TestInfra;
 let mongo: MongoHandle;
 let bus: EventBus;
-const received: string[] = [];
+let observed: EventEnvelope[];
+let observer: string;
+
+/** The ids of the events the observer has received, once it has received everything published so far. */
+async function received(): Promise<string[]> {
+  await consumerSettled(bus, 'OUTBOXTEST', observer);
+  return observed.map((event) => event.id);
+}
 
 beforeAll(async () => {
   infra = await startTestInfra();
   mongo = await connectMongo(infra.mongoUrl, 'tracemart_outbox_test', 'test');
   bus = await EventBus.connect({ url: infra.natsUrl, name: 'test', logger: createLogger('test', 'silent') });
   await bus.ensureStreams([{ name: 'OUTBOXTEST', subjects: ['outboxtest.>'] }]);
-  await bus.consume({
-    stream: 'OUTBOXTEST',
-    durable: 'observer',
-    subject: 'outboxtest.>',
-    handler: async (event) => {
-      received.push(event.id);
-      return 'ack';
-    },
-  });
+  ({ events: observed, durable: observer } = await recordEvents(bus, 'OUTBOXTEST', 'outboxtest.>'));
 });
 
 afterAll(async () => {
@@ -43,10 +41,7 @@ describe('embedded outbox', () => {
       newEnvelope('outboxtest.noted', { id }, { source: 'test', correlationId: id }),
     ];
     expect(await relay.write(things, { _id: id }, { $set: { state: 'changed' } }, events)).toBe(true);
-    await eventually(
-      async () => received.filter((r) => events.some((e) => e.id === r)).length,
-      (n) => n === 2,
-    );
+    expect((await received()).filter((r) => events.some((e) => e.id === r))).toEqual(events.map((e) => e.id));
     const after = await things.findOne({ _id: id });
     expect(after?.outbox ?? []).toEqual([]);
     expect(after?.outboxPending).toBeUndefined(); // emptied in one update: the sweep no longer looks at it
@@ -64,7 +59,9 @@ describe('embedded outbox', () => {
     expect(await relay.sweep()).toBe(1);
     expect((await things.findOne({ _id: id }))?.outbox?.map((e) => e.id)).toEqual([fresh.id]);
     await things.updateOne({ _id: id }, { $set: { outbox: [] } });
-    await eventually(async () => received.includes(stranded.id), Boolean);
+    const ids = await received();
+    expect(ids).toContain(stranded.id);
+    expect(ids).not.toContain(fresh.id);
     expect((await things.findOne({ _id: id }))?.outbox ?? []).toEqual([]);
     expect(await relay.sweep()).toBe(0);
   });

@@ -136,29 +136,24 @@ export function nanosToMs(nanos: string | number | undefined): number {
 const serviceOf = (resource: OtlpResource | undefined): string => String(attributesOf(resource?.attributes)['service.name'] ?? '');
 
 export function decodeTraces(request: TracesRequest): ReceivedSpan[] {
-  const spans: ReceivedSpan[] = [];
-  for (const rs of request.resourceSpans ?? []) {
-    const service = serviceOf(rs.resource);
-    for (const ss of rs.scopeSpans ?? []) {
-      for (const span of ss.spans ?? []) {
-        spans.push({
-          traceId: normaliseId(span.traceId, 16) ?? '',
-          spanId: normaliseId(span.spanId, 8) ?? '',
-          parentSpanId: normaliseId(span.parentSpanId, 8),
-          name: span.name ?? '',
-          kind: span.kind ?? 0,
-          status: { code: span.status?.code ?? 0, ...(span.status?.message ? { message: span.status.message } : {}) },
-          attributes: attributesOf(span.attributes),
-          events: (span.events ?? []).map((e) => ({ name: e.name ?? '', attributes: attributesOf(e.attributes) })),
-          service,
-          scope: ss.scope?.name ?? '',
-          startMs: nanosToMs(span.startTimeUnixNano),
-          endMs: nanosToMs(span.endTimeUnixNano),
-        });
-      }
-    }
-  }
-  return spans;
+  return (request.resourceSpans ?? []).flatMap((rs) =>
+    (rs.scopeSpans ?? []).flatMap((ss) =>
+      (ss.spans ?? []).map((span) => ({
+        traceId: normaliseId(span.traceId, 16) ?? '',
+        spanId: normaliseId(span.spanId, 8) ?? '',
+        parentSpanId: normaliseId(span.parentSpanId, 8),
+        name: span.name ?? '',
+        kind: span.kind ?? 0,
+        status: { code: span.status?.code ?? 0, ...(span.status?.message ? { message: span.status.message } : {}) },
+        attributes: attributesOf(span.attributes),
+        events: (span.events ?? []).map((e) => ({ name: e.name ?? '', attributes: attributesOf(e.attributes) })),
+        service: serviceOf(rs.resource),
+        scope: ss.scope?.name ?? '',
+        startMs: nanosToMs(span.startTimeUnixNano),
+        endMs: nanosToMs(span.endTimeUnixNano),
+      })),
+    ),
+  );
 }
 
 export function decodeLogs(request: LogsRequest): ReceivedLog[] {

@@ -1,12 +1,5 @@
-import { z } from 'zod';
-import { baseConfigSchema, mongoConfigSchema, natsConfigSchema } from '@tracemart/platform';
+import type { z } from 'zod';
+import { serviceConfigSchema } from '@tracemart/platform';
 
-export const configSchema = baseConfigSchema
-  .extend(natsConfigSchema.shape)
-  .extend(mongoConfigSchema.shape)
-  .extend({
-    SERVICE_NAME: z.string().default('catalog'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3002),
-    MONGODB_DB: z.string().default('tracemart_catalog'),
-  });
+export const configSchema = serviceConfigSchema({ name: 'catalog', port: 3002 }, {});
 export type Config = z.infer<typeof configSchema>;

@@ -1,12 +1,7 @@
-import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type RunningService } from '@tracemart/platform';
-import { apiClient, type ApiClient } from '../../../tests/support/api-client';
-import { serviceEnv, startTestInfra } from '../../../tests/support/infra';
-import { configSchema } from '../src/config';
-import { start } from '../src/start';
+import { describe, expect, it } from 'vitest';
+import { useComponent } from '@tracemart/testing';
+import { catalogModule } from '../src/module';
 
-type Infra = Awaited<ReturnType<typeof startTestInfra>>;
 interface Product {
   id: string;
   name: string;
@@ -17,32 +12,10 @@ interface Product {
 type Page = { items: Product[]; total: number };
 type ErrorBody = { error: { code: string; message: string } };
 
-let infra: Infra;
-let service: RunningService;
-let api: ApiClient;
-let mongo: MongoClient;
+const catalog = useComponent(catalogModule);
 
-const products = () => mongo.db('tracemart_catalog').collection<{ _id: string; priceCents: number }>('products');
-const list = (query: string) => api.get<Page>(`/products?${query}`);
-
-async function restartService(): Promise<void> {
-  await service.stop();
-  service = await start(loadConfig(configSchema, serviceEnv(infra)));
-  api = apiClient(service.url);
-}
-
-beforeAll(async () => {
-  infra = await startTestInfra();
-  service = await start(loadConfig(configSchema, serviceEnv(infra)));
-  api = apiClient(service.url);
-  mongo = await MongoClient.connect(infra.mongoUrl);
-});
-
-afterAll(async () => {
-  await mongo?.close();
-  await service?.stop();
-  await infra?.stop();
-});
+const products = () => catalog.db.collection<{ _id: string; priceCents: number }>('products');
+const list = (query: string) => catalog.api.get<Page>(`/products?${query}`);
 
 describe('seeding', () => {
   it('when the service starts on an empty database, then at least 50 products in at least 5 categories are listed', async () => {
@@ -64,7 +37,7 @@ describe('seeding', () => {
     await products().updateOne({ _id: edited.id }, { $set: { priceCents: 1 } });
     await products().deleteOne({ _id: deleted.id });
 
-    await restartService();
+    await catalog.restart();
 
     const after = (await list('limit=100')).body;
     expect(after.total).toBe(before.total);
@@ -125,7 +98,7 @@ describe('paging', () => {
   it.each(['limit=1000', 'limit=101', 'limit=0', 'limit=-1', 'limit=abc', 'page=0', 'search=' + 'x'.repeat(101)])(
     'when the query has %s, then 400 with a JSON error',
     async (query) => {
-      const response = await api.get<ErrorBody>(`/products?${query}`);
+      const response = await catalog.api.get<ErrorBody>(`/products?${query}`);
       expect(response.status).toBe(400);
       expect(response.body.error).toEqual(expect.objectContaining({ code: 'REQUEST.VALIDATION_FAILED', message: expect.any(String) }));
     },
@@ -136,13 +109,13 @@ describe('lookup', () => {
   it('when a product id exists, then it is answered', async () => {
     const [first] = (await list('limit=1')).body.items;
     if (!first) throw new Error('empty catalog');
-    const response = await api.get<Product>(`/products/${first.id}`);
+    const response = await catalog.api.get<Product>(`/products/${first.id}`);
     expect(response.status).toBe(200);
     expect(response.body).toEqual(first);
   });
 
   it('when a product id is unknown, then 404 PRODUCT.NOT_FOUND', async () => {
-    const response = await api.get<ErrorBody>('/products/no-such-product');
+    const response = await catalog.api.get<ErrorBody>('/products/no-such-product');
     expect(response.status).toBe(404);
     expect(response.body.error.code).toBe('PRODUCT.NOT_FOUND');
   });

@@ -1,5 +1,4 @@
-import { loadConfig, runMain } from '@tracemart/platform';
-import { configSchema } from './config';
-import { start } from './start';
+import { main } from '@tracemart/platform';
+import { inventoryModule } from './module';
 
-runMain(() => start(loadConfig(configSchema)));
+main(inventoryModule);

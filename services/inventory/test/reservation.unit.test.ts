@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeLines, onOrderCancelled, onOrderConfirmed } from '../src/domain/reservation';
+import { keepsTakenUnits, mergeLines, onOrderCancelled, onOrderConfirmed } from '../src/domain/reservation';
 
 describe('reservation decisions', () => {
   it('when an order lists a product twice, then the lines merge into one, sorted by product', () => {
@@ -26,5 +26,13 @@ describe('reservation decisions', () => {
     expect(onOrderConfirmed('RESERVED')).toBe('commit');
     expect(onOrderConfirmed('RELEASED')).toBe('nothing');
     expect(onOrderConfirmed(undefined)).toBe('nothing');
+  });
+
+  it('when orders.placed finds the reservation already RESERVED, then the units it holds stay held', () => {
+    expect(keepsTakenUnits('RESERVED')).toBe(true);
+  });
+
+  it('when orders.placed finds the reservation decided otherwise, then the units it just took are given back', () => {
+    for (const status of ['PENDING', 'REJECTED', 'COMMITTED', 'RELEASED', 'CANCELLED'] as const) expect(keepsTakenUnits(status)).toBe(false);
   });
 });

@@ -1,13 +1,9 @@
 import { z } from 'zod';
-import { baseConfigSchema, mongoConfigSchema, natsConfigSchema } from '@tracemart/platform';
+import { serviceConfigSchema } from '@tracemart/platform';
 
-export const configSchema = baseConfigSchema
-  .extend(natsConfigSchema.shape)
-  .extend(mongoConfigSchema.shape)
-  .extend({
-    SERVICE_NAME: z.string().default('notification'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3006),
-    MONGODB_DB: z.string().default('tracemart_notification'),
+export const configSchema = serviceConfigSchema(
+  { name: 'notification', port: 3006 },
+  {
     /** Simulated email provider: messages per second it accepts (queue-based load leveling). */
     EMAIL_RATE_PER_SECOND: z.coerce.number().positive().default(50),
     /** Share of sends that fail transiently (0..1): exercises retries with growing delays. */
@@ -18,5 +14,6 @@ export const configSchema = baseConfigSchema
     NOTIFICATION_MAX_ACK_PENDING: z.coerce.number().int().min(1).max(1000).default(16),
     /** Sent notifications stay in the customer's inbox this many days, then the hourly sweep deletes them. */
     NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
-  });
+  },
+);
 export type Config = z.infer<typeof configSchema>;

@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type EventBus, type EventEnvelope, type RunningService } from '@tracemart/platform';
+import { describe, expect, it } from 'vitest';
 import { USER_ID_HEADER } from '@tracemart/contracts';
-import { apiClient, type ApiClient } from '../../../tests/support/api-client';
-import { consumerSettled, connectTestBus, eventsOf, recordEvents, testEvent } from '../../../tests/support/events';
-import { eventually, serviceEnv, startTestInfra } from '../../../tests/support/infra';
-import { configSchema } from '../src/config';
-import { start } from '../src/start';
+import { eventsOf, eventually, testEvent, useComponent } from '@tracemart/testing';
+import { notificationModule } from '../src/module';
 
-type Infra = Awaited<ReturnType<typeof startTestInfra>>;
 interface Notification {
   id: string;
   orderId: string;
@@ -22,59 +17,42 @@ interface Notification {
 /** High enough that the provider never holds a send back here; rate limiting has its own file. */
 const EMAIL_RATE_PER_SECOND = 1000;
 
-let infra: Infra;
-let service: RunningService;
-let api: ApiClient;
-let bus: EventBus;
-let sentEvents: EventEnvelope[];
+const notification = useComponent(notificationModule, { EMAIL_RATE_PER_SECOND: String(EMAIL_RATE_PER_SECOND) });
+const sentEvents = notification.observe('NOTIFICATIONS', 'notifications.>');
 
-const notificationsOf = async (userId: string) => (await api.get<{ items: Notification[] }>('/notifications', { [USER_ID_HEADER]: userId })).body.items;
+const notificationsOf = async (userId: string) => (await notification.api.get<{ items: Notification[] }>('/notifications', { [USER_ID_HEADER]: userId })).body.items;
 const newUserId = () => `user-${randomUUID()}`;
 const confirmed = (userId: string, orderId = randomUUID(), totalCents = 12_345) => testEvent('orders.confirmed', { orderId, userId, totalCents });
 
 /** Waits until the service has handled every order event published so far and its own events are recorded. */
 async function settled(): Promise<void> {
-  await consumerSettled(bus, 'ORDERS', 'notification-orders');
-  await consumerSettled(bus, 'NOTIFICATIONS', 'test-observer-notifications');
+  await notification.settled('notification-orders');
+  await notification.settled('test-observer-notifications');
 }
-
-beforeAll(async () => {
-  infra = await startTestInfra();
-  service = await start(loadConfig(configSchema, serviceEnv(infra, { EMAIL_RATE_PER_SECOND: String(EMAIL_RATE_PER_SECOND) })));
-  api = apiClient(service.url);
-  bus = await connectTestBus(infra.natsUrl);
-  ({ events: sentEvents } = await recordEvents(bus, 'NOTIFICATIONS', 'notifications.>'));
-});
-
-afterAll(async () => {
-  await bus?.drain();
-  await service?.stop();
-  await infra?.stop();
-});
 
 describe('notifying customers about their orders', () => {
   it('when an order is confirmed, then its owner, and only its owner, sees a SENT notification', async () => {
     const owner = newUserId();
     const stranger = newUserId();
     const event = confirmed(owner, randomUUID(), 12_345);
-    await bus.publish(event);
+    await notification.bus.publish(event);
 
-    const [notification] = await eventually(
+    const [sent] = await eventually(
       () => notificationsOf(owner),
       (items) => items.some((n) => n.status === 'SENT'),
     );
-    expect(notification).toMatchObject({ orderId: event.data.orderId, kind: 'order-confirmed', status: 'SENT' });
-    expect(notification?.body).toContain('123.45');
+    expect(sent).toMatchObject({ orderId: event.data.orderId, kind: 'order-confirmed', status: 'SENT' });
+    expect(sent?.body).toContain('123.45');
     expect(await notificationsOf(stranger)).toEqual([]);
-    const sent = await eventually(
+    const published = await eventually(
       async () => eventsOf(sentEvents, event.data.orderId),
       (events) => events.length === 1,
     );
-    expect(sent[0]?.data).toEqual({ notificationId: notification?.id, orderId: event.data.orderId, userId: owner, kind: 'order-confirmed' });
+    expect(published[0]?.data).toEqual({ notificationId: sent?.id, orderId: event.data.orderId, userId: owner, kind: 'order-confirmed' });
   });
 
   it('when GET /notifications has no x-user-id header, then 401', async () => {
-    const response = await api.get<{ error: { code: string } }>('/notifications');
+    const response = await notification.api.get<{ error: { code: string } }>('/notifications');
     expect(response.status).toBe(401);
     expect(response.body.error.code).toBe('AUTH.REQUIRED');
   });
@@ -82,13 +60,13 @@ describe('notifying customers about their orders', () => {
   it('when the same confirmation is delivered again, then there is one notification and one send', async () => {
     const userId = newUserId();
     const event = confirmed(userId);
-    await bus.publish(event);
+    await notification.bus.publish(event);
     await eventually(
       () => notificationsOf(userId),
       (items) => items.some((n) => n.status === 'SENT'),
     );
 
-    await bus.publish({ ...event, id: randomUUID() }); // a new event id gets past JetStream's duplicate window
+    await notification.bus.publish({ ...event, id: randomUUID() }); // a new event id gets past JetStream's duplicate window
     await settled();
 
     expect(await notificationsOf(userId)).toHaveLength(1);
@@ -100,7 +78,7 @@ describe('notifying customers about their orders', () => {
     const userId = newUserId();
     const events = Array.from({ length: 10 }, () => confirmed(userId));
     const copies = events.flatMap((event) => [event, ...Array.from({ length: 7 }, () => ({ ...event, id: randomUUID() }))]);
-    await Promise.all(copies.map((copy) => bus.publish(copy)));
+    await Promise.all(copies.map((copy) => notification.bus.publish(copy)));
     await eventually(
       () => notificationsOf(userId),
       (items) => items.filter((n) => n.status === 'SENT').length === events.length,
@@ -115,20 +93,20 @@ describe('notifying customers about their orders', () => {
   it('when an order is cancelled, then the notification says why', async () => {
     const userId = newUserId();
     const orderId = randomUUID();
-    await bus.publish(testEvent('orders.cancelled', { orderId, userId, reason: 'OUT_OF_STOCK' }));
+    await notification.bus.publish(testEvent('orders.cancelled', { orderId, userId, reason: 'OUT_OF_STOCK' }));
 
-    const [notification] = await eventually(
+    const [sent] = await eventually(
       () => notificationsOf(userId),
       (items) => items.some((n) => n.status === 'SENT'),
     );
-    expect(notification).toMatchObject({ orderId, kind: 'order-cancelled', status: 'SENT' });
-    expect(notification?.body).toMatch(/out of stock/i);
+    expect(sent).toMatchObject({ orderId, kind: 'order-cancelled', status: 'SENT' });
+    expect(sent?.body).toMatch(/out of stock/i);
   });
 
   it('when an order is placed, then nobody is notified', async () => {
     const userId = newUserId();
     const orderId = randomUUID();
-    await bus.publish(
+    await notification.bus.publish(
       testEvent('orders.placed', { orderId, userId, items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }], totalCents: 100, paymentToken: 'tok_visa' }),
     );
     await settled();

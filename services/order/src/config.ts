@@ -1,14 +1,10 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { baseConfigSchema, mongoConfigSchema, natsConfigSchema } from '@tracemart/platform';
+import { serviceConfigSchema } from '@tracemart/platform';
 
-export const configSchema = baseConfigSchema
-  .extend(natsConfigSchema.shape)
-  .extend(mongoConfigSchema.shape)
-  .extend({
-    SERVICE_NAME: z.string().default('order'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3003),
-    MONGODB_DB: z.string().default('tracemart_order'),
+export const configSchema = serviceConfigSchema(
+  { name: 'order', port: 3003 },
+  {
     /** The order service prices items by calling the catalog through the gateway. */
     GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
     CATALOG_TIMEOUT_MS: z.coerce.number().int().positive().default(2_000),
@@ -23,9 +19,9 @@ export const configSchema = baseConfigSchema
     NODE_ENV: z.string().default('development'),
     /** Test-only fault point (see OutboxRelay.enableCrashPoint); refused when NODE_ENV=production. */
     TEST_CRASH_BEFORE_PUBLISH: z.string().optional(),
-  })
-  .refine((config) => !(config.NODE_ENV === 'production' && config.TEST_CRASH_BEFORE_PUBLISH), {
-    message: 'TEST_CRASH_BEFORE_PUBLISH must not be set in production',
-    path: ['TEST_CRASH_BEFORE_PUBLISH'],
-  });
+  },
+).refine((config) => !(config.NODE_ENV === 'production' && config.TEST_CRASH_BEFORE_PUBLISH), {
+  message: 'TEST_CRASH_BEFORE_PUBLISH must not be set in production',
+  path: ['TEST_CRASH_BEFORE_PUBLISH'],
+});
 export type Config = z.infer<typeof configSchema>;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCatalogClient } from '../src/catalog-client';
+import { createCatalogClient } from '../src/clients/catalog-client';
 
 let server: Server;
 let url: string;

@@ -1,41 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMongo, keyedUuid, loadConfig, type MongoHandle, type RunningService } from '@tracemart/platform';
+import { beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { keyedUuid } from '@tracemart/platform';
 import { USER_ID_HEADER } from '@tracemart/contracts';
-import { serviceEnv, startTestInfra } from '../../../tests/support/infra';
-import { startCatalogStub } from '../../../tests/support/edge-stubs';
-import { configSchema } from '../src/config';
-import { ConcurrencyError, createOrderEventStore } from '../src/data/event-store';
-import { createLogger } from '@tracemart/platform';
-import { start } from '../src/start';
+import { startCatalogStub, useComponent } from '@tracemart/testing';
+import { ConcurrencyError } from '../src/data/event-store';
+import { orderModule } from '../src/module';
 
-type Infra = Awaited<ReturnType<typeof startTestInfra>>;
-let infra: Infra;
 let catalog: Awaited<ReturnType<typeof startCatalogStub>>;
-let service: RunningService;
-let mongo: MongoHandle;
-
+/** Read when the fixture starts the service, after the catalog stub below is listening (hooks run in order). */
+const env: Record<string, string> = { SAGA_TIMEOUT_MS: '600000' };
 beforeAll(async () => {
-  infra = await startTestInfra();
   catalog = await startCatalogStub();
-  service = await start(loadConfig(configSchema, serviceEnv(infra, { GATEWAY_URL: catalog.url, SAGA_TIMEOUT_MS: '600000' })));
-  mongo = await connectMongo(infra.mongoUrl, 'tracemart_order', 'test');
+  env.GATEWAY_URL = catalog.url;
 });
-
-afterAll(async () => {
-  await mongo?.close();
-  await service?.stop();
-  await catalog?.close();
-  await infra?.stop();
-});
+afterAll(() => catalog?.close());
+const order = useComponent(orderModule, env);
 
 const place = (user: string, body: unknown, key?: string) =>
-  fetch(`${service.url}/orders`, {
+  fetch(`${order.service.url}/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', [USER_ID_HEADER]: user, ...(key ? { 'idempotency-key': key } : {}) },
     body: JSON.stringify(body),
   });
-const placedCount = (user: string) => mongo.db.collection('order_events').countDocuments({ type: 'orders.placed', 'data.userId': user });
+const placedCount = (user: string) => order.db.collection('order_events').countDocuments({ type: 'orders.placed', 'data.userId': user });
 const body = { items: [{ productId: 'burr-grinder', quantity: 1 }], paymentToken: 'tok_visa' };
 
 describe('Idempotency-Key on POST /orders', () => {
@@ -84,7 +71,7 @@ describe('Idempotency-Key on POST /orders', () => {
     const user = `idem-${randomUUID()}`;
     const key = randomUUID();
     const first = (await (await place(user, body, key)).json()) as { id: string; status: string };
-    const orders = mongo.db.collection<{ streamId: string }>('order_events');
+    const orders = order.db.collection<{ streamId: string }>('order_events');
     await orders.insertOne({
       _id: randomUUID(),
       streamId: first.id,
@@ -106,9 +93,18 @@ describe('Idempotency-Key on POST /orders', () => {
 
 describe('event store optimistic concurrency', () => {
   it('when two writers append to one stream at the same version, then exactly one wins and the other gets a ConcurrencyError', async () => {
-    const store = await createOrderEventStore(mongo.db, createLogger('test', 'silent'));
+    const store = order.deps.orders;
     const streamId = randomUUID();
-    const placedEvent = { type: 'orders.placed' as const, data: { orderId: streamId, userId: 'u', items: [], totalCents: 0, paymentToken: 'tok_visa' } };
+    const placedEvent = {
+      type: 'orders.placed' as const,
+      data: {
+        orderId: streamId,
+        userId: 'u',
+        items: [{ productId: 'burr-grinder', name: 'Burr grinder', quantity: 1, unitPriceCents: 0 }],
+        totalCents: 0,
+        paymentToken: 'tok_visa',
+      },
+    };
     await store.append(streamId, 0, [placedEvent], streamId);
     const results = await Promise.allSettled([
       store.append(streamId, 1, [{ type: 'orders.confirmed', data: { orderId: streamId, userId: 'u', totalCents: 0 } }], streamId),

@@ -69,4 +69,32 @@ describe('saga state transitions', () => {
     if (!after) throw new Error('no state');
     expect(confirm(after)).toEqual([]);
   });
+
+  it('when an order is placed, then the decision is one orders.placed carrying the priced lines and the payment token', () => {
+    expect(placed).toEqual([
+      {
+        type: 'orders.placed',
+        data: { orderId: 'o1', userId: 'u1', items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 1_250 }], totalCents: 1_250, paymentToken: 'tok_visa' },
+      },
+    ]);
+  });
+
+  it.each(['OUT_OF_STOCK', 'SAGA_TIMEOUT'] as const)('when a pending order is cancelled for %s, then orders.cancelled carries that reason', (reason) => {
+    const state = replay(placed);
+    if (!state) throw new Error('no state');
+    expect(cancel(state, reason)).toEqual([{ type: 'orders.cancelled', data: { orderId: 'o1', userId: 'u1', reason } }]);
+  });
+
+  it('when a cancelled order is cancelled again (a redelivery, or the sweeper after a decline), then nothing is decided', () => {
+    const state = replay(placed);
+    if (!state) throw new Error('no state');
+    const after = replay([...placed, ...cancel(state, 'OUT_OF_STOCK')]);
+    if (!after) throw new Error('no state');
+    expect(cancel(after, 'SAGA_TIMEOUT')).toEqual([]);
+    expect(after).toMatchObject({ status: 'CANCELLED', reason: 'OUT_OF_STOCK', version: 2 });
+  });
+
+  it('when an order has no events, then there is no order to decide on', () => {
+    expect(replay([])).toBeUndefined();
+  });
 });

@@ -3,15 +3,10 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type EventBus, type EventEnvelope, type RunningService } from '@tracemart/platform';
 import { USER_ID_HEADER } from '@tracemart/contracts';
-import { apiClient } from '../../../tests/support/api-client';
-import { consumerSettled, connectTestBus, eventsOf, recordEvents, testEvent } from '../../../tests/support/events';
-import { eventually, serviceEnv, startTestInfra } from '../../../tests/support/infra';
-import { configSchema } from '../src/config';
-import { start } from '../src/start';
+import { apiClient, eventsOf, testEvent, eventually, useComponent } from '@tracemart/testing';
+import { orderModule } from '../src/module';
 
-type Infra = Awaited<ReturnType<typeof startTestInfra>>;
 type ErrorBody = { error: { code: string; message: string } };
 interface OrderView {
   id: string;
@@ -19,6 +14,8 @@ interface OrderView {
   items: { productId: string; name: string; quantity: number; unitPriceCents: number }[];
   totalCents: number;
   reason?: string;
+  createdAt: string;
+  updatedAt: string;
 }
 type History = { items: { type: string; version: number }[] };
 
@@ -28,10 +25,6 @@ const catalog = [
   { id: 'kettle', name: 'Kettle', description: 'A kettle.', category: 'home', priceCents: 4_999 },
 ];
 
-let infra: Infra;
-let service: RunningService;
-let bus: EventBus;
-let ordersSeen: EventEnvelope[];
 let catalogStub: Server;
 let catalogMode: 'up' | 'error' | 'down' = 'up';
 const catalogRequests: URL[] = [];
@@ -58,9 +51,21 @@ async function startCatalogStub(): Promise<string> {
   return `http://127.0.0.1:${(catalogStub.address() as AddressInfo).port}`;
 }
 
+/** Read when the fixture starts the service, after the catalog stub is listening (hooks run in order). */
+const env: Record<string, string> = { CATALOG_TIMEOUT_MS: '1000', CATALOG_CACHE_TTL_MS: '0' };
+beforeAll(async () => {
+  env.GATEWAY_URL = await startCatalogStub();
+});
+afterAll(async () => {
+  catalogStub?.closeAllConnections();
+  await new Promise((resolve) => catalogStub?.close(resolve));
+});
+const orderService = useComponent(orderModule, env);
+const ordersSeen = orderService.observe('ORDERS', 'orders.>');
+
 /** A client acting as one user, as the gateway would after verifying that user's token. */
 const as = (userId: string) => {
-  const client = apiClient(service.url);
+  const client = apiClient(orderService.service.url);
   const headers = { [USER_ID_HEADER]: userId };
   return {
     get: <T = Record<string, unknown>>(path: string) => client.get<T>(path, headers),
@@ -83,22 +88,7 @@ async function placeOrder(userId = `user-${randomUUID()}`) {
 const getOrder = (userId: string, orderId: string, query = '') => as(userId).get<OrderView>(`/orders/${orderId}${query}`);
 const historyOf = async (userId: string, orderId: string) => (await as(userId).get<History>(`/orders/${orderId}/history`)).body.items;
 const charged = (orderId: string) => testEvent('payments.charged', { orderId, paymentId: randomUUID(), amountCents: 8_749 });
-const settled = () => consumerSettled(bus, 'PAYMENTS', 'order-payments');
-
-beforeAll(async () => {
-  infra = await startTestInfra();
-  const gatewayUrl = await startCatalogStub();
-  service = await start(loadConfig(configSchema, serviceEnv(infra, { GATEWAY_URL: gatewayUrl, CATALOG_TIMEOUT_MS: '1000', CATALOG_CACHE_TTL_MS: '0' })));
-  bus = await connectTestBus(infra.natsUrl);
-  ({ events: ordersSeen } = await recordEvents(bus, 'ORDERS', 'orders.>'));
-});
-
-afterAll(async () => {
-  await bus?.drain();
-  await service?.stop();
-  await infra?.stop();
-  catalogStub?.close();
-});
+const settled = () => orderService.settled('order-payments');
 
 describe('placing an order', () => {
   it('when an order is placed, then 202 PENDING priced with the catalog prices, and orders.placed is published', async () => {
@@ -142,13 +132,13 @@ describe('placing an order', () => {
       catalogMode = 'up';
     }
     expect((await as(userId).get('/orders')).body).toEqual({ items: [] });
-    await consumerSettled(bus, 'ORDERS', 'test-observer-orders');
+    await orderService.settled('test-observer-orders');
     expect(ordersSeen.slice(publishedBefore).filter((e) => (e.data as { userId?: string }).userId === userId)).toEqual([]);
   });
 
   it('when the x-user-id header is missing, then 401 and nothing is placed', async () => {
     const before = catalogRequests.length;
-    const response = await apiClient(service.url).post('/orders', { items: [{ productId: 'mug', quantity: 1 }], paymentToken: 'tok_visa' });
+    const response = await orderService.api.post('/orders', { items: [{ productId: 'mug', quantity: 1 }], paymentToken: 'tok_visa' });
     expect(response.status).toBe(401);
     expect(catalogRequests.length).toBe(before);
   });
@@ -167,16 +157,22 @@ describe('reading orders', () => {
 describe('the order side of the saga', () => {
   it('when only inventory.reserved arrives, then the order stays PENDING with one event', async () => {
     const { userId, order } = await placeOrder();
-    await bus.publish(testEvent('inventory.reserved', { orderId: order.id, items: [{ productId: 'mug', quantity: 3 }] }));
-    await consumerSettled(bus, 'INVENTORY', 'order-summary-inventory'); // the order service's only reader of it
-    await new Promise((r) => setTimeout(r, 500));
+    await orderService.bus.publish(testEvent('inventory.reserved', { orderId: order.id, items: [{ productId: 'mug', quantity: 3 }] }));
+    // The read model is the order service's only reader of it: once it shows the reservation and every consumer of
+    // INVENTORY has settled, nothing is left that could still act on it.
+    await eventually(
+      async () => (await as(userId).get<{ items: { id: string; inventoryStatus: string }[] }>('/orders')).body.items,
+      (items) => items.some((summary) => summary.id === order.id && summary.inventoryStatus === 'RESERVED'),
+    );
+    await orderService.settled('order-summary-inventory');
+    await orderService.settled('order-inventory');
     expect((await getOrder(userId, order.id)).body.status).toBe('PENDING');
     expect((await historyOf(userId, order.id)).map((e) => e.type)).toEqual(['orders.placed']);
   });
 
   it('when payments.charged arrives, then CONFIRMED and orders.confirmed is published on ORDERS', async () => {
     const { userId, order } = await placeOrder();
-    await bus.publish(charged(order.id));
+    await orderService.bus.publish(charged(order.id));
 
     await eventually(
       async () => (await getOrder(userId, order.id)).body.status,
@@ -189,7 +185,7 @@ describe('the order side of the saga', () => {
     expect(confirmed[0]?.data).toEqual({ orderId: order.id, userId, totalCents: 8_749 });
     expect(confirmed[0]?.correlationId).toBe(order.id);
     // Its bookkeeping: every event marked published and the order no longer in flight for the saga sweeper.
-    const events = service.infra.db.collection<{ streamId: string; published: boolean; unsettled?: true }>('order_events');
+    const events = orderService.db.collection<{ streamId: string; published: boolean; unsettled?: true }>('order_events');
     const marks = await eventually(
       async () => (await events.find({ streamId: order.id }).toArray()).map((doc) => ({ published: doc.published, unsettled: doc.unsettled ?? false })),
       (docs) => docs.length === 2 && docs.every((doc) => doc.published && !doc.unsettled),
@@ -199,7 +195,7 @@ describe('the order side of the saga', () => {
 
   it('when payments.declined arrives, then CANCELLED with PAYMENT_DECLINED and orders.cancelled is published', async () => {
     const { userId, order } = await placeOrder();
-    await bus.publish(testEvent('payments.declined', { orderId: order.id, paymentId: randomUUID(), reason: 'card declined' }));
+    await orderService.bus.publish(testEvent('payments.declined', { orderId: order.id, paymentId: randomUUID(), reason: 'card declined' }));
 
     const view = await eventually(
       async () => (await getOrder(userId, order.id)).body,
@@ -216,16 +212,16 @@ describe('the order side of the saga', () => {
   it('when payments.charged is delivered again, then version, history and published events are unchanged', async () => {
     const { userId, order } = await placeOrder();
     const first = charged(order.id);
-    await bus.publish(first);
+    await orderService.bus.publish(first);
     await eventually(
       async () => (await getOrder(userId, order.id)).body.status,
       (status) => status === 'CONFIRMED',
     );
 
-    await bus.publish({ ...first, id: randomUUID() }); // a new event id gets past JetStream's duplicate window
-    await bus.publish(charged(order.id));
+    await orderService.bus.publish({ ...first, id: randomUUID() }); // a new event id gets past JetStream's duplicate window
+    await orderService.bus.publish(charged(order.id));
     await settled();
-    await consumerSettled(bus, 'ORDERS', 'test-observer-orders');
+    await orderService.settled('test-observer-orders');
 
     expect(await historyOf(userId, order.id)).toEqual([
       expect.objectContaining({ type: 'orders.placed', version: 1 }),
@@ -236,29 +232,27 @@ describe('the order side of the saga', () => {
 
   it('when a decline arrives after the confirmation, then the order stays CONFIRMED', async () => {
     const { userId, order } = await placeOrder();
-    await bus.publish(charged(order.id));
+    await orderService.bus.publish(charged(order.id));
     await eventually(
       async () => (await getOrder(userId, order.id)).body.status,
       (status) => status === 'CONFIRMED',
     );
-    await bus.publish(testEvent('payments.declined', { orderId: order.id, paymentId: randomUUID(), reason: 'late' }));
+    await orderService.bus.publish(testEvent('payments.declined', { orderId: order.id, paymentId: randomUUID(), reason: 'late' }));
     await settled();
     expect((await getOrder(userId, order.id)).body.status).toBe('CONFIRMED');
     expect((await historyOf(userId, order.id)).map((e) => e.type)).toEqual(['orders.placed', 'orders.confirmed']);
   });
 
-  it('when asked ?asOf= a time before the confirmation, then the order is shown PENDING', async () => {
+  it('when asked ?asOf= the time it was placed, before its confirmation, then the order is shown PENDING', async () => {
     const { userId, order } = await placeOrder();
-    await new Promise((r) => setTimeout(r, 50));
-    const beforeConfirmation = new Date().toISOString();
-    await new Promise((r) => setTimeout(r, 50));
-    await bus.publish(charged(order.id));
-    await eventually(
-      async () => (await getOrder(userId, order.id)).body.status,
-      (status) => status === 'CONFIRMED',
+    await orderService.bus.publish(charged(order.id));
+    const confirmed = await eventually(
+      async () => (await getOrder(userId, order.id)).body,
+      (view) => view.status === 'CONFIRMED',
     );
+    expect(Date.parse(confirmed.updatedAt)).toBeGreaterThan(Date.parse(order.createdAt));
 
-    const then = await getOrder(userId, order.id, `?asOf=${encodeURIComponent(beforeConfirmation)}`);
+    const then = await getOrder(userId, order.id, `?asOf=${encodeURIComponent(order.createdAt)}`);
     expect(then.status).toBe(200);
     expect(then.body.status).toBe('PENDING');
     expect((await getOrder(userId, order.id, `?asOf=${encodeURIComponent(new Date().toISOString())}`)).body.status).toBe('CONFIRMED');

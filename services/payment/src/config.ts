@@ -1,13 +1,9 @@
 import { z } from 'zod';
-import { adminTokenSchema, baseConfigSchema, mongoConfigSchema, natsConfigSchema } from '@tracemart/platform';
+import { serviceConfigSchema } from '@tracemart/platform';
 
-export const configSchema = baseConfigSchema
-  .extend(natsConfigSchema.shape)
-  .extend(mongoConfigSchema.shape)
-  .extend({
-    SERVICE_NAME: z.string().default('payment'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3005),
-    MONGODB_DB: z.string().default('tracemart_payment'),
+export const configSchema = serviceConfigSchema(
+  { name: 'payment', port: 3005 },
+  {
     /** Simulated card processor behaviour. */
     PROCESSOR_LATENCY_MS: z.coerce.number().int().min(0).default(20),
     /** Share of processor calls that fail as if the processor were down (0..1). */
@@ -20,6 +16,6 @@ export const configSchema = baseConfigSchema
     PROCESSOR_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
     PROCESSOR_RETRY_BASE_MS: z.coerce.number().int().min(0).default(50),
     PROCESSOR_RETRY_MAX_MS: z.coerce.number().int().min(0).default(500),
-    ADMIN_TOKEN: adminTokenSchema,
-  });
+  },
+);
 export type Config = z.infer<typeof configSchema>;

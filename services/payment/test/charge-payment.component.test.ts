@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type EventBus, type EventEnvelope, type RunningService } from '@tracemart/platform';
+import { describe, expect, it } from 'vitest';
 import type { PaymentToken } from '@tracemart/contracts';
-import { consumerSettled, connectTestBus, eventsOf, recordEvents, republishPastDedup, testEvent } from '../../../tests/support/events';
-import { eventually, serviceEnv, startTestInfra } from '../../../tests/support/infra';
-import { configSchema } from '../src/config';
-import { start } from '../src/start';
+import { eventsOf, republishPastDedup, testEvent, eventually, useComponent } from '@tracemart/testing';
+import { paymentModule } from '../src/module';
 
-type Infra = Awaited<ReturnType<typeof startTestInfra>>;
-
-let infra: Infra;
-let service: RunningService;
-let bus: EventBus;
-let paymentsSeen: EventEnvelope[];
+const payment = useComponent(paymentModule, { PROCESSOR_LATENCY_MS: '20' });
+const paymentsSeen = payment.observe('PAYMENTS', 'payments.>');
 
 function newOrder(paymentToken: PaymentToken = 'tok_visa') {
   const orderId = randomUUID();
@@ -35,34 +28,14 @@ const firstOutcome = (orderId: string) =>
     (events) => events.length > 0,
   );
 
-/** Waits until the service has handled everything published so far, and the observer has seen its output. */
-async function settled(): Promise<void> {
-  await consumerSettled(bus, 'ORDERS', 'payment-orders');
-  await consumerSettled(bus, 'INVENTORY', 'payment-inventory');
-  await consumerSettled(bus, 'PAYMENTS', 'test-observer-payments');
-}
-
-beforeAll(async () => {
-  infra = await startTestInfra();
-  service = await start(loadConfig(configSchema, serviceEnv(infra, { PROCESSOR_LATENCY_MS: '20' })));
-  bus = await connectTestBus(infra.natsUrl);
-  ({ events: paymentsSeen } = await recordEvents(bus, 'PAYMENTS', 'payments.>'));
-});
-
-afterAll(async () => {
-  await bus?.drain();
-  await service?.stop();
-  await infra?.stop();
-});
-
 describe('payment charges an order once its stock is reserved', () => {
   it('when orders.placed then inventory.reserved arrive with tok_visa, then payments.charged carries the order total', async () => {
     const order = newOrder('tok_visa');
-    await bus.publish(order.placed);
-    await consumerSettled(bus, 'ORDERS', 'payment-orders');
+    await payment.bus.publish(order.placed);
+    await payment.settled('payment-orders');
     expect(outcomesOf(order.orderId)).toEqual([]);
 
-    await bus.publish(order.reserved);
+    await payment.bus.publish(order.reserved);
     const [outcome] = await firstOutcome(order.orderId);
     expect(outcome?.type).toBe('payments.charged');
     expect(outcome?.data).toEqual({ orderId: order.orderId, paymentId: expect.any(String), amountCents: order.totalCents });
@@ -71,10 +44,10 @@ describe('payment charges an order once its stock is reserved', () => {
 
   it('when the token is tok_chargeDeclined, then payments.declined and no charge', async () => {
     const order = newOrder('tok_chargeDeclined');
-    await bus.publish(order.placed);
-    await bus.publish(order.reserved);
+    await payment.bus.publish(order.placed);
+    await payment.bus.publish(order.reserved);
     const [outcome] = await firstOutcome(order.orderId);
-    await settled();
+    await payment.settled();
     expect(outcome?.type).toBe('payments.declined');
     expect(outcome?.data).toEqual({ orderId: order.orderId, paymentId: expect.any(String), reason: expect.any(String) });
     expect(outcomesOf(order.orderId)).toHaveLength(1);
@@ -82,44 +55,44 @@ describe('payment charges an order once its stock is reserved', () => {
 
   it('when inventory.reserved arrives before orders.placed, then it is retried and the order is charged exactly once', async () => {
     const order = newOrder('tok_visa');
-    const deliveredBefore = (await bus.jsm.consumers.info('INVENTORY', 'payment-inventory')).delivered.consumer_seq;
-    await bus.publish(order.reserved);
+    const deliveredBefore = (await payment.bus.jsm.consumers.info('INVENTORY', 'payment-inventory')).delivered.consumer_seq;
+    await payment.bus.publish(order.reserved);
     // Two deliveries of one message: it was not acknowledged the first time but negatively acknowledged and redelivered.
     await eventually(
-      async () => (await bus.jsm.consumers.info('INVENTORY', 'payment-inventory')).delivered.consumer_seq,
+      async () => (await payment.bus.jsm.consumers.info('INVENTORY', 'payment-inventory')).delivered.consumer_seq,
       (seq) => seq >= deliveredBefore + 2,
     );
     expect(outcomesOf(order.orderId)).toEqual([]);
 
-    await bus.publish(order.placed);
+    await payment.bus.publish(order.placed);
     await firstOutcome(order.orderId);
-    await settled();
+    await payment.settled();
     expect(outcomesOf(order.orderId).map((e) => e.type)).toEqual(['payments.charged']);
     expect(outcomesOf(order.orderId)[0]?.data).toMatchObject({ amountCents: order.totalCents });
   });
 
   it('when inventory.reserved is redelivered after the charge, then there is still one charge only', async () => {
     const order = newOrder('tok_visa');
-    await bus.publish(order.placed);
-    await bus.publish(order.reserved);
+    await payment.bus.publish(order.placed);
+    await payment.bus.publish(order.reserved);
     await firstOutcome(order.orderId);
-    await settled();
+    await payment.settled();
 
     // The same fact under a new event id, as a producer retry after a lost ack would publish it.
-    await bus.publish({ ...order.reserved, id: randomUUID() });
-    await settled();
+    await payment.bus.publish({ ...order.reserved, id: randomUUID() });
+    await payment.settled();
 
     expect(outcomesOf(order.orderId).map((e) => e.type)).toEqual(['payments.charged']);
   });
 
   it('when the very same inventory.reserved event is delivered several times at once, then it is applied once', async () => {
     const order = newOrder('tok_visa');
-    await bus.publish(order.placed);
-    await consumerSettled(bus, 'ORDERS', 'payment-orders');
+    await payment.bus.publish(order.placed);
+    await payment.settled('payment-orders');
 
-    await Promise.all([bus.publish(order.reserved), ...Array.from({ length: 4 }, () => republishPastDedup(bus, order.reserved))]);
+    await Promise.all([payment.bus.publish(order.reserved), ...Array.from({ length: 4 }, () => republishPastDedup(payment.bus, order.reserved))]);
     await firstOutcome(order.orderId);
-    await settled();
+    await payment.settled();
 
     expect(outcomesOf(order.orderId).map((e) => e.type)).toEqual(['payments.charged']);
   });
@@ -127,13 +100,13 @@ describe('payment charges an order once its stock is reserved', () => {
   it('when copies of inventory.reserved under new event ids are delivered concurrently, then there is still one charge only', async () => {
     // Several orders, each reserved six times at once: a race needs only one of them to lose.
     const orders = Array.from({ length: 5 }, () => newOrder('tok_visa'));
-    await Promise.all(orders.map((order) => bus.publish(order.placed)));
-    await consumerSettled(bus, 'ORDERS', 'payment-orders');
+    await Promise.all(orders.map((order) => payment.bus.publish(order.placed)));
+    await payment.settled('payment-orders');
 
     const copies = orders.flatMap((order) => [order.reserved, ...Array.from({ length: 5 }, () => ({ ...order.reserved, id: randomUUID() }))]);
-    await Promise.all(copies.map((event) => bus.publish(event)));
+    await Promise.all(copies.map((event) => payment.bus.publish(event)));
     await Promise.all(orders.map((order) => firstOutcome(order.orderId)));
-    await settled();
+    await payment.settled();
 
     const chargesPerOrder = orders.map((order) => outcomesOf(order.orderId).filter((e) => e.type === 'payments.charged').length);
     expect(chargesPerOrder).toEqual(orders.map(() => 1));
@@ -142,12 +115,12 @@ describe('payment charges an order once its stock is reserved', () => {
 
   it('when orders.placed is delivered again after the charge, then the payment is not reopened or charged again', async () => {
     const order = newOrder('tok_visa');
-    await bus.publish(order.placed);
-    await bus.publish(order.reserved);
+    await payment.bus.publish(order.placed);
+    await payment.bus.publish(order.reserved);
     await firstOutcome(order.orderId);
-    await bus.publish({ ...order.placed, id: randomUUID() });
-    await bus.publish({ ...order.reserved, id: randomUUID() });
-    await settled();
+    await payment.bus.publish({ ...order.placed, id: randomUUID() });
+    await payment.bus.publish({ ...order.reserved, id: randomUUID() });
+    await payment.settled();
     expect(outcomesOf(order.orderId).map((e) => e.type)).toEqual(['payments.charged']);
   });
 });

@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type EventBus, type EventEnvelope } from '@tracemart/platform';
-import { consumerSettled, connectTestBus, eventsOf, recordEvents, testEvent } from '../../../tests/support/events';
-import { eventually, serviceEnv, startTestInfra } from '../../../tests/support/infra';
-import { configSchema } from '../src/config';
-import { start, type RunningPayment } from '../src/start';
+import { describe, expect, it } from 'vitest';
+import { eventsOf, testEvent, eventually, useComponent } from '@tracemart/testing';
+import { paymentModule } from '../src/module';
 
-type Infra = Awaited<ReturnType<typeof startTestInfra>>;
 const ADMIN_TOKEN = 'test-admin-token';
 
-let infra: Infra;
-let service: RunningPayment;
-let bus: EventBus;
-let paymentsSeen: EventEnvelope[];
+const payment = useComponent(paymentModule, {
+  PROCESSOR_LATENCY_MS: '5',
+  PROCESSOR_FAILURE_RATE: '1',
+  PROCESSOR_BREAKER_VOLUME: '2',
+  PROCESSOR_BREAKER_RESET_MS: '500',
+  PROCESSOR_RETRY_BASE_MS: '10',
+  ADMIN_TOKEN,
+});
+const paymentsSeen = payment.observe('PAYMENTS', 'payments.>');
 
 function newOrder() {
   const orderId = randomUUID();
@@ -24,53 +25,29 @@ function newOrder() {
   };
 }
 
-const health = async () => (await (await fetch(`${service.url}/payments/health`)).json()) as { processor: string };
-const redelivered = async () => (await bus.jsm.consumers.info('INVENTORY', 'payment-inventory')).num_redelivered;
+const health = async () => (await payment.api.get<{ processor: string }>('/payments/health')).body;
+const consumerInfo = (stream: string, durable: string) => payment.bus.jsm.consumers.info(stream, durable);
+const redelivered = async () => (await consumerInfo('INVENTORY', 'payment-inventory')).num_redelivered;
 const admin = (method: string, path: string, body?: unknown) =>
-  fetch(`${service.url}/admin${path}`, {
+  fetch(`${payment.service.url}/admin${path}`, {
     method,
     headers: { 'x-admin-token': ADMIN_TOKEN, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
 
-beforeAll(async () => {
-  infra = await startTestInfra();
-  service = await start(
-    loadConfig(
-      configSchema,
-      serviceEnv(infra, {
-        PROCESSOR_LATENCY_MS: '5',
-        PROCESSOR_FAILURE_RATE: '1',
-        PROCESSOR_BREAKER_VOLUME: '2',
-        PROCESSOR_BREAKER_RESET_MS: '500',
-        PROCESSOR_RETRY_BASE_MS: '10',
-        ADMIN_TOKEN,
-      }),
-    ),
-  );
-  bus = await connectTestBus(infra.natsUrl);
-  ({ events: paymentsSeen } = await recordEvents(bus, 'PAYMENTS', 'payments.>'));
-});
-
-afterAll(async () => {
-  await bus?.drain();
-  await service?.stop();
-  await infra?.stop();
-});
-
 describe('payment while the card processor is down', () => {
   it('when the processor fails every call, then nothing is charged, the breaker opens and the message is redelivered; after recovery the order is charged exactly once', async () => {
     const order = newOrder();
     const redeliveredBefore = await redelivered();
-    await bus.publish(order.placed);
-    await bus.publish(order.reserved);
+    await payment.bus.publish(order.placed);
+    await payment.bus.publish(order.reserved);
 
     await eventually(health, (h) => h.processor === 'open');
     await eventually(redelivered, (count) => count > redeliveredBefore, 10_000);
-    expect(service.processor.calls).toBeGreaterThanOrEqual(2);
+    expect(payment.deps.simulatedProcessor.calls).toBeGreaterThanOrEqual(2);
     expect(eventsOf(paymentsSeen, order.orderId)).toEqual([]);
 
-    service.processor.setFailureRate(0);
+    payment.deps.simulatedProcessor.setFailureRate(0);
     const [charged] = await eventually(
       async () => eventsOf(paymentsSeen, order.orderId),
       (events) => events.length > 0,
@@ -78,9 +55,8 @@ describe('payment while the card processor is down', () => {
     );
     expect(charged?.type).toBe('payments.charged');
     await eventually(health, (h) => h.processor === 'closed');
-    // Give any stray redelivery time to (wrongly) charge again.
-    await consumerSettled(bus, 'INVENTORY', 'payment-inventory');
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Every redelivery of the reservation handled: none of them charged again.
+    await payment.settled();
     expect(eventsOf(paymentsSeen, order.orderId, 'payments.charged')).toHaveLength(1);
   });
 
@@ -89,8 +65,8 @@ describe('payment while the card processor is down', () => {
     expect(injected.status).toBe(201);
     const { id } = (await injected.json()) as { id: string };
     const order = newOrder();
-    await bus.publish(order.placed);
-    await bus.publish(order.reserved);
+    await payment.bus.publish(order.placed);
+    await payment.bus.publish(order.reserved);
     await eventually(health, (h) => h.processor === 'open');
     expect(eventsOf(paymentsSeen, order.orderId)).toEqual([]);
 
@@ -105,9 +81,19 @@ describe('payment while the card processor is down', () => {
   it('when consumers are paused, then nothing is handled until they resume', async () => {
     expect((await admin('POST', '/consumers/pause')).status).toBe(200);
     const order = newOrder();
-    await bus.publish(order.placed);
-    await bus.publish(order.reserved);
-    await new Promise((r) => setTimeout(r, 1_000));
+    await payment.bus.publish(order.placed);
+    await payment.bus.publish(order.reserved);
+    // Paused consumers hold no pull request (num_waiting), so the server can hand them nothing: both events wait
+    // undelivered and nothing is in the service's hands.
+    const consumers = await eventually(
+      async () => Promise.all([consumerInfo('ORDERS', 'payment-orders'), consumerInfo('INVENTORY', 'payment-inventory')]),
+      (infos) => infos.every((info) => info.num_pending >= 1),
+    );
+    expect(consumers.map(({ num_waiting, num_ack_pending }) => ({ num_waiting, num_ack_pending }))).toEqual([
+      { num_waiting: 0, num_ack_pending: 0 },
+      { num_waiting: 0, num_ack_pending: 0 },
+    ]);
+    await payment.settled('test-observer-payments');
     expect(eventsOf(paymentsSeen, order.orderId)).toEqual([]);
     expect((await admin('POST', '/consumers/resume')).status).toBe(200);
     await eventually(
@@ -118,6 +104,6 @@ describe('payment while the card processor is down', () => {
   });
 
   it('when the admin token is missing, then the admin API refuses', async () => {
-    expect((await fetch(`${service.url}/admin/faults`)).status).toBe(401);
+    expect((await fetch(`${payment.service.url}/admin/faults`)).status).toBe(401);
   });
 });

@@ -1,23 +1,16 @@
-import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, verifyAccessToken, type RunningService } from '@tracemart/platform';
+import { describe, expect, it } from 'vitest';
+import { verifyAccessToken } from '@tracemart/platform';
 import { USER_ID_HEADER } from '@tracemart/contracts';
-import { apiClient, type ApiClient } from '../../../tests/support/api-client';
-import { serviceEnv, startTestInfra } from '../../../tests/support/infra';
-import { configSchema } from '../src/config';
-import { start } from '../src/start';
+import { useComponent } from '@tracemart/testing';
+import { userModule } from '../src/module';
 
-type Infra = Awaited<ReturnType<typeof startTestInfra>>;
 type ErrorBody = { error: { code: string; message: string } };
 
 const JWT_SECRET = 'component-test-secret-'.padEnd(40, 's');
 
-let infra: Infra;
-let service: RunningService;
-let api: ApiClient;
-let mongo: MongoClient;
+const service = useComponent(userModule, { JWT_SECRET });
 
-const users = () => mongo.db('tracemart_user').collection<{ _id: string; email: string; name: string; passwordHash: string }>('users');
+const users = () => service.db.collection<{ _id: string; email: string; name: string; passwordHash: string }>('users');
 
 let counter = 0;
 const newUser = (name = 'Ada') => {
@@ -26,21 +19,8 @@ const newUser = (name = 'Ada') => {
 };
 
 async function register(body: unknown) {
-  return api.post<Record<string, unknown>>('/users/register', body);
+  return service.api.post<Record<string, unknown>>('/users/register', body);
 }
-
-beforeAll(async () => {
-  infra = await startTestInfra();
-  service = await start(loadConfig(configSchema, serviceEnv(infra, { JWT_SECRET })));
-  api = apiClient(service.url);
-  mongo = await MongoClient.connect(infra.mongoUrl);
-});
-
-afterAll(async () => {
-  await mongo?.close();
-  await service?.stop();
-  await infra?.stop();
-});
 
 describe('registration', () => {
   it('when a new user registers, then 201 answers id, email and name, and no password or hash', async () => {
@@ -82,7 +62,7 @@ describe('login', () => {
   it('when the password is right, then the token verifies with the configured JWT_SECRET and names the user', async () => {
     const user = newUser('Grace');
     const registered = await register(user);
-    const login = await api.post<{ token: string; expiresIn: number }>('/users/login', { email: user.email.toUpperCase(), password: user.password });
+    const login = await service.api.post<{ token: string; expiresIn: number }>('/users/login', { email: user.email.toUpperCase(), password: user.password });
 
     expect(login.status).toBe(200);
     const claims = await verifyAccessToken(login.body.token, JWT_SECRET);
@@ -93,8 +73,8 @@ describe('login', () => {
   it('when the password is wrong or the email unknown, then both answer the same 401 body', async () => {
     const user = newUser();
     await register(user);
-    const wrongPassword = await api.post('/users/login', { email: user.email, password: 'not the password' });
-    const unknownEmail = await api.post('/users/login', { email: `nobody-${Date.now()}@example.com`, password: user.password });
+    const wrongPassword = await service.api.post('/users/login', { email: user.email, password: 'not the password' });
+    const unknownEmail = await service.api.post('/users/login', { email: `nobody-${Date.now()}@example.com`, password: user.password });
 
     expect(wrongPassword.status).toBe(401);
     expect(unknownEmail.status).toBe(401);
@@ -105,7 +85,7 @@ describe('login', () => {
   it('when the password is an operator object, then 400 and no token', async () => {
     const user = newUser();
     await register(user);
-    const response = await api.post<ErrorBody>('/users/login', { email: user.email, password: { $ne: null } });
+    const response = await service.api.post<ErrorBody>('/users/login', { email: user.email, password: { $ne: null } });
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('REQUEST.FORBIDDEN_KEY');
     expect(response.body).not.toHaveProperty('token');
@@ -114,7 +94,7 @@ describe('login', () => {
 
 describe('profile', () => {
   it('when /users/me is called without the x-user-id header, then 401', async () => {
-    const response = await api.get<ErrorBody>('/users/me');
+    const response = await service.api.get<ErrorBody>('/users/me');
     expect(response.status).toBe(401);
     expect(response.body.error.code).toBe('AUTH.REQUIRED');
   });
@@ -122,7 +102,7 @@ describe('profile', () => {
   it('when /users/me is called with x-user-id, then it answers that user without the hash', async () => {
     const user = newUser('Linus');
     const registered = await register(user);
-    const response = await api.get('/users/me', { [USER_ID_HEADER]: registered.body.id as string });
+    const response = await service.api.get('/users/me', { [USER_ID_HEADER]: registered.body.id as string });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ id: registered.body.id, email: user.email, name: 'Linus' });
   });

@@ -1,5 +1,6 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock';
 import { getMeter } from '../telemetry/metrics';
 import type { EventBus } from '../messaging/bus';
 
@@ -34,6 +35,8 @@ export class LeaderElection {
       logger: Logger;
       bucket?: string;
       onChange?: (state: LeadershipState) => void;
+      /** Judges the age of a lease found held (default: the system clock). */
+      clock?: Clock;
     },
   ) {}
 
@@ -90,7 +93,8 @@ export class LeaderElection {
       return await kv.create(this.options.role, this.options.instanceId);
     } catch (err) {
       const entry = await kv.get(this.options.role);
-      if (!entry || Date.now() - entry.created.getTime() <= this.options.ttlMs) throw err;
+      const now = (this.options.clock ?? systemClock).now();
+      if (!entry || now - entry.created.getTime() <= this.options.ttlMs) throw err;
       return kv.update(this.options.role, this.options.instanceId, entry.revision);
     }
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { systemClock, type Clock } from '../clock';
 import { getMeter } from '../telemetry/metrics';
 
 export const faultKinds = ['latency', 'error', 'outage'] as const;
@@ -62,20 +63,24 @@ activeGauge.addCallback((result) => {
 /**
  * The faults active in one process. Each expires on its own (an unref'd timer, so a forgotten fault
  * never outlives its duration nor keeps the process alive); inject, expiry and clear are logged.
+ * Expiry is judged by `clock`: a fault past its expiry is gone from `list` and `effectFor` even before its
+ * timer fires, so a test moving a manual clock sees it expire without waiting.
  */
 export class FaultInjector {
-  private readonly faults = new Map<string, { fault: Fault; timer: NodeJS.Timeout }>();
+  private readonly faults = new Map<string, { fault: Fault; expiresAtMs: number; timer: NodeJS.Timeout }>();
 
   constructor(
     readonly service: string,
     private readonly logger: Logger,
     private readonly random: () => number = Math.random,
+    private readonly clock: Clock = systemClock,
   ) {
     injectors.add(this);
   }
 
   inject(spec: FaultSpec): Fault {
-    const now = Date.now();
+    const now = this.clock.now();
+    const expiresAtMs = now + spec.durationSeconds * 1000;
     const fault: Fault = {
       id: randomUUID(),
       service: this.service,
@@ -85,25 +90,28 @@ export class FaultInjector {
       ...(spec.route !== undefined ? { route: spec.route } : {}),
       durationSeconds: spec.durationSeconds,
       createdAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + spec.durationSeconds * 1000).toISOString(),
+      expiresAt: new Date(expiresAtMs).toISOString(),
     };
     const timer = setTimeout(() => this.remove(fault.id, 'fault expired'), spec.durationSeconds * 1000);
     timer.unref();
-    this.faults.set(fault.id, { fault, timer });
+    this.faults.set(fault.id, { fault, expiresAtMs, timer });
     this.logger.warn({ fault }, 'fault injected');
     return fault;
   }
 
   list(): Fault[] {
+    this.expire();
     return [...this.faults.values()].map((entry) => entry.fault);
   }
 
   /** Lifts one fault; false when no such fault is active (never existed, or already expired). */
   clear(id: string): boolean {
+    this.expire();
     return this.remove(id, 'fault cleared');
   }
 
   clearAll(): number {
+    this.expire();
     const ids = [...this.faults.keys()];
     for (const id of ids) this.remove(id, 'fault cleared');
     return ids.length;
@@ -112,6 +120,7 @@ export class FaultInjector {
   /** The combined effect on a request to `path` (latencies add up; an outage beats an error). */
   effectFor(path: string): FaultEffect | undefined {
     if (this.faults.size === 0) return undefined;
+    this.expire();
     let delayMs = 0;
     let fail: FaultEffect['fail'];
     for (const { fault } of this.faults.values()) {
@@ -129,6 +138,12 @@ export class FaultInjector {
     for (const { timer } of this.faults.values()) clearTimeout(timer);
     this.faults.clear();
     injectors.delete(this);
+  }
+
+  /** Removes the faults whose time is up by the clock. */
+  private expire(): void {
+    const now = this.clock.now();
+    for (const [id, { expiresAtMs }] of this.faults) if (expiresAtMs <= now) this.remove(id, 'fault expired');
   }
 
   private remove(id: string, message: string): boolean {

@@ -1,6 +1,48 @@
 import { randomUUID } from 'node:crypto';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import type { DeadLetter, EventBus } from './bus';
+import { getMeter } from '../telemetry/metrics';
+import type { EventBus } from './bus';
+
+/** What the DEADLETTER stream holds for one message that could not be processed. */
+export interface DeadLetter {
+  consumer: string;
+  stream: string;
+  subject: string;
+  streamSequence: number;
+  deliveryCount: number;
+  reason: string;
+  at: string;
+  headers: Record<string, string>;
+  /** The original message body, as received. */
+  payload: string;
+}
+
+/** Messages moved to the DEADLETTER stream, by stream and consumer. */
+const deadLettered = getMeter().createCounter('tracemart.deadletter', { unit: '{message}', description: 'Messages dead-lettered' });
+
+/**
+ * Dead-letter queue: a message that can never succeed (invalid, poisoned, out of attempts) is copied,
+ * with why and where from, to `deadletter.<consumer>` on the DEADLETTER stream before it is termed.
+ * It can be listed and re-driven (see DeadLetters); its msgID (consumer and stream sequence) lets JetStream drop a second copy.
+ */
+export async function writeDeadLetter(js: JetStreamClient, consumer: { stream: string; durable: string }, msg: JsMsg, reason: string): Promise<void> {
+  const headers: Record<string, string> = {};
+  for (const key of msg.headers?.keys() ?? []) headers[key] = msg.headers?.get(key) ?? '';
+  const letter: DeadLetter = {
+    consumer: consumer.durable,
+    stream: consumer.stream,
+    subject: msg.subject,
+    streamSequence: msg.info.streamSequence,
+    deliveryCount: msg.info.deliveryCount,
+    reason,
+    at: new Date().toISOString(),
+    headers,
+    payload: msg.string(),
+  };
+  await js.publish(`deadletter.${consumer.durable}`, JSON.stringify(letter), { msgID: `${consumer.durable}:${msg.info.streamSequence}` });
+  deadLettered.add(1, { stream: consumer.stream, consumer: consumer.durable });
+}
 
 export interface ListedDeadLetter extends DeadLetter {
   /** Sequence in the DEADLETTER stream: the handle for re-driving it. */

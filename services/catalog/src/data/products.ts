@@ -1,41 +1,36 @@
 import type { Db, Filter } from '@tracemart/platform';
-import type { SeedProduct } from '@tracemart/catalog-seed';
-
-export interface Product {
-  id: string;
-  name: string;
-  description: string;
-  category: string;
-  priceCents: number;
-}
+import type { Product } from '../domain/product';
+import type { PageWindow, ProductFilter } from '../domain/product-query';
 
 interface ProductDocument extends Omit<Product, 'id'> {
   _id: string;
 }
 
 const toProduct = ({ _id, name, description, category, priceCents }: ProductDocument): Product => ({ id: _id, name, description, category, priceCents });
-const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-export interface ProductQuery {
-  search?: string | undefined;
-  category?: string | undefined;
-  ids?: string[] | undefined;
-  page: number;
-  limit: number;
+function toMongoFilter(filter: ProductFilter): Filter<ProductDocument> {
+  return {
+    ...(filter.category !== undefined ? { category: filter.category } : {}),
+    ...(filter.namePattern !== undefined ? { name: { $regex: filter.namePattern, $options: 'i' } } : {}),
+    ...(filter.ids !== undefined ? { _id: { $in: filter.ids } } : {}),
+  };
 }
 
-export type ProductRepository = Awaited<ReturnType<typeof createProductRepository>>;
-
-export async function createProductRepository(db: Db) {
+/** The products collection: one document per product, keyed by its id. */
+export async function createProductStore(db: Db) {
   const products = db.collection<ProductDocument>('products');
   await products.createIndex({ category: 1 });
   return {
-    /** Idempotent: inserts the products that are missing and leaves existing ones alone. */
-    async seed(seed: readonly SeedProduct[]): Promise<number> {
-      // Only the missing ones: FerretDB v1.24 on PostgreSQL holds a connection for every statement of an update
-      // command that matches a document until the command ends, and past its pool (50) waits forever.
-      const existing = new Set((await products.find({}, { projection: { _id: 1 } }).toArray()).map((doc) => doc._id));
-      const missing = seed.filter(({ id }) => !existing.has(id));
+    /** The ids of every product held. */
+    async ids(): Promise<Set<string>> {
+      return new Set((await products.find({}, { projection: { _id: 1 } }).toArray()).map((doc) => doc._id));
+    },
+    /**
+     * Inserts products not held yet (an insert-only upsert, so one that appeared meanwhile is left alone); returns how
+     * many were inserted. Callers pass only the missing ones: FerretDB v1.24 on PostgreSQL holds a connection for every
+     * statement of an update command that matches a document until the command ends, and past its pool (50) waits forever.
+     */
+    async insertMissing(missing: readonly Product[]): Promise<number> {
       if (missing.length === 0) return 0;
       const result = await products.bulkWrite(
         missing.map(({ id, name, description, category, priceCents }) => ({
@@ -45,20 +40,10 @@ export async function createProductRepository(db: Db) {
       );
       return result.upsertedCount;
     },
-    async list(query: ProductQuery): Promise<{ items: Product[]; total: number }> {
-      const filter: Filter<ProductDocument> = {};
-      if (query.category) filter.category = query.category;
-      if (query.search) filter.name = { $regex: escapeRegex(query.search), $options: 'i' };
-      if (query.ids) filter._id = { $in: query.ids };
-      const [docs, total] = await Promise.all([
-        products
-          .find(filter)
-          .sort({ _id: 1 })
-          .skip((query.page - 1) * query.limit)
-          .limit(query.limit)
-          .toArray(),
-        products.countDocuments(filter),
-      ]);
+    /** One page of the matching products, ordered by id, and how many match in all. */
+    async list(filter: ProductFilter, window: PageWindow): Promise<{ items: Product[]; total: number }> {
+      const where = toMongoFilter(filter);
+      const [docs, total] = await Promise.all([products.find(where).sort({ _id: 1 }).skip(window.skip).limit(window.limit).toArray(), products.countDocuments(where)]);
       return { items: docs.map(toProduct), total };
     },
     async get(id: string): Promise<Product | undefined> {
@@ -67,3 +52,4 @@ export async function createProductRepository(db: Db) {
     },
   };
 }
+export type ProductStore = Awaited<ReturnType<typeof createProductStore>>;

@@ -1,22 +1,24 @@
 import { Router } from 'express';
-import { AppError, parseInput } from '@tracemart/platform';
+import { parseInput } from '@tracemart/platform';
 import { productIdSchema, productQuerySchema } from '@tracemart/contracts';
-import type { ProductRepository } from '../data/products';
+import type { CatalogDeps } from '../dependencies';
+import { getProduct } from '../use-cases/get-product';
+import { listProducts } from '../use-cases/list-products';
 
-export function productRoutes(products: ProductRepository): Router {
+export function productRoutes(deps: CatalogDeps): Router {
   const router = Router();
 
-  router.get('/', async (req, res) => {
+  /** `GET /products?search=&category=&ids=a,b&page=&limit=`: a page of products and the number of matches. */
+  router.get('/products', async (req, res) => {
     const query = parseInput(productQuerySchema, req.query, 'query');
     const ids = query.ids ? query.ids.split(',').map((id) => parseInput(productIdSchema, id, 'ids')) : undefined;
-    res.json(await products.list({ ...query, ids }));
+    res.json(await listProducts(deps, { ...query, ids }));
   });
 
-  router.get('/:id', async (req, res) => {
+  /** `GET /products/:id`: one product, or 404. */
+  router.get('/products/:id', async (req, res) => {
     const id = parseInput(productIdSchema, req.params.id, 'product id');
-    const product = await products.get(id);
-    if (!product) throw new AppError('not_found', 'PRODUCT.NOT_FOUND', `no product ${id}`);
-    res.json(product);
+    res.json(await getProduct(deps, id));
   });
 
   return router;

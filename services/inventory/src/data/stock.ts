@@ -1,8 +1,8 @@
-import { KeyedLock, isDuplicateKeyError, type Collection, type Db, type EventEnvelope, type OutboxDocument } from '@tracemart/platform';
+import { embeddedOutbox, isDuplicateKeyError, KeyedLock, type Db, type EventEnvelope, type OutboxDocument, type OutboxRelay, type OutboxSource } from '@tracemart/platform';
 import type { SeedProduct } from '@tracemart/catalog-seed';
 import type { Line, ReservationStatus } from '../domain/reservation';
 
-export interface StockDocument {
+interface StockDocument {
   _id: string;
   available: number;
   reserved: number;
@@ -10,14 +10,28 @@ export interface StockDocument {
   holds?: string[];
 }
 
-export interface ReservationDocument extends OutboxDocument {
-  _id: string;
+interface ReservationDocument extends OutboxDocument {
+  _id: string; // the order id: one reservation per order
   status: ReservationStatus;
   lines: Line[];
   updatedAt: Date;
 }
 
-export type StockStore = Awaited<ReturnType<typeof createStockStore>>;
+/** One product's stock, as the use cases see it. */
+export interface Stock {
+  productId: string;
+  available: number;
+  reserved: number;
+}
+
+/** One order's reservation, as the use cases see it. */
+export interface Reservation {
+  orderId: string;
+  status: ReservationStatus;
+  lines: Line[];
+}
+
+const toReservation = ({ _id, status, lines }: ReservationDocument): Reservation => ({ orderId: _id, status, lines });
 
 /**
  * Stock never goes below zero and no unit is taken twice for one order because each line is ONE single-document
@@ -29,11 +43,13 @@ export type StockStore = Awaited<ReturnType<typeof createStockStore>>;
  * inventory instance is the local default; with real MongoDB the conditional update alone is enough.
  * One command per line, not a bulk write: FerretDB v1 on PostgreSQL holds a pool connection for every statement of
  * a command until it ends, and concurrent many-statement commands can exhaust its pool and wait forever.
+ * A reservation's events travel in its embedded outbox, written with the reservation and published by `relay`.
  */
-export async function createStockStore(db: Db) {
+export async function createStockStore(db: Db, outbox: (sources: OutboxSource[]) => OutboxRelay) {
   const perProduct = new KeyedLock();
   const stock = db.collection<StockDocument>('stock');
   const reservations = db.collection<ReservationDocument>('reservations');
+  const relay = outbox([embeddedOutbox(reservations)]);
 
   /** Which of `lines` this order holds now (an equality on the array: FerretDB passes it to PostgreSQL). */
   async function heldBy(orderId: string, lines: readonly Line[]): Promise<Line[]> {
@@ -48,8 +64,7 @@ export async function createStockStore(db: Db) {
   }
 
   return {
-    stock,
-    reservations,
+    relay,
     async seed(seed: readonly SeedProduct[]): Promise<number> {
       // Only the missing ones: FerretDB v1.24 on PostgreSQL holds a connection for every statement of an update
       // command that matches a document until the command ends, and past its pool (50) waits forever.
@@ -64,8 +79,14 @@ export async function createStockStore(db: Db) {
       );
       return result.upsertedCount;
     },
-    get: (productId: string) => stock.findOne({ _id: productId }, { projection: { holds: 0 } }),
-    getReservation: (orderId: string) => reservations.findOne({ _id: orderId }),
+    async get(productId: string): Promise<Stock | null> {
+      const doc = await stock.findOne({ _id: productId }, { projection: { holds: 0 } });
+      return doc ? { productId: doc._id, available: doc.available, reserved: doc.reserved } : null;
+    },
+    async reservation(orderId: string): Promise<Reservation | null> {
+      const doc = await reservations.findOne({ _id: orderId });
+      return doc ? toReservation(doc) : null;
+    },
 
     /**
      * Takes every line for `orderId` (lines already held by it count as taken). All or nothing: when one line is
@@ -111,21 +132,28 @@ export async function createStockStore(db: Db) {
       ),
 
     /**
-     * Records the reservation's first state with its events in one insert (the unique `_id` makes it the decision);
-     * returns the reservation that was there first when there already is one.
+     * Records the reservation's first state with its events in one insert (the unique `_id` makes it the decision) and
+     * publishes them; returns the reservation that was there first when there already is one (null: this one counts).
      */
-    async decide(orderId: string, status: ReservationStatus, lines: Line[], events: EventEnvelope[]): Promise<ReservationDocument | undefined> {
+    async decide(orderId: string, status: ReservationStatus, lines: Line[], events: EventEnvelope[]): Promise<Reservation | null> {
       try {
         await reservations.insertOne({ _id: orderId, status, lines, outbox: events, ...(events.length > 0 ? { outboxPending: true as const } : {}), updatedAt: new Date() });
-        return undefined;
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
+        const existing = await reservations.findOne({ _id: orderId });
+        if (!existing) throw new Error(`reservation ${orderId} vanished`);
+        return toReservation(existing);
       }
-      const existing = await reservations.findOne({ _id: orderId });
-      if (!existing) throw new Error(`reservation ${orderId} vanished`);
-      return existing;
+      if (events.length > 0) await relay.publishStored(reservations, orderId, events);
+      return null;
     },
+
+    /**
+     * Moves the reservation from `from` to `to` with the events that causes, in one update; false when it was no
+     * longer in `from` (another delivery got there first) and nothing was written.
+     */
+    transition: (orderId: string, from: ReservationStatus, to: ReservationStatus, events: EventEnvelope[]): Promise<boolean> =>
+      relay.write(reservations, { _id: orderId, status: from }, { $set: { status: to, updatedAt: new Date() } }, events),
   };
 }
-
-export type { Collection };
+export type StockStore = Awaited<ReturnType<typeof createStockStore>>;

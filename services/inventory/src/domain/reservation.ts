@@ -36,3 +36,12 @@ export function onOrderCancelled(status: ReservationStatus | undefined): CancelD
 export function onOrderConfirmed(status: ReservationStatus | undefined): 'commit' | 'nothing' {
   return status === 'RESERVED' ? 'commit' : 'nothing';
 }
+
+/**
+ * Whether units an orders.placed delivery just took may stay held when the order's reservation was decided earlier:
+ * only when that decision was RESERVED (a redelivery, whose lines were already held, so nothing new was taken). After
+ * any other decision (cancelled first, rejected, or moved on since) they are not this order's to keep.
+ */
+export function keepsTakenUnits(earlier: ReservationStatus): boolean {
+  return earlier === 'RESERVED';
+}

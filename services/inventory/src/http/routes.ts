@@ -1,15 +1,15 @@
 import { Router } from 'express';
-import { AppError, parseInput } from '@tracemart/platform';
+import { parseInput } from '@tracemart/platform';
 import { productIdSchema } from '@tracemart/contracts';
-import type { StockStore } from '../data/stock';
+import type { InventoryDeps } from '../dependencies';
+import { getStock } from '../use-cases/get-stock';
 
-export function inventoryRoutes(store: StockStore): Router {
+export function inventoryRoutes(deps: InventoryDeps): Router {
   const router = Router();
-  router.get('/:productId', async (req, res) => {
+  /** `GET /inventory/:productId`: units available and reserved. */
+  router.get('/inventory/:productId', async (req, res) => {
     const productId = parseInput(productIdSchema, req.params.productId, 'product id');
-    const stock = await store.get(productId);
-    if (!stock) throw new AppError('not_found', 'INVENTORY.NOT_FOUND', `no stock record for ${productId}`);
-    res.json({ productId, available: stock.available, reserved: stock.reserved });
+    res.json(await getStock(deps, productId));
   });
   return router;
 }

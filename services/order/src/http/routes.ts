@@ -2,8 +2,11 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { AppError, parseIdempotencyKey, parseInput } from '@tracemart/platform';
 import { placeOrderBodySchema, USER_ID_HEADER } from '@tracemart/contracts';
-import type { OrderProjector } from '../projections/projector';
-import type { OrderUseCases } from '../use-cases';
+import type { OrderDeps } from '../dependencies';
+import { getOrder } from '../use-cases/get-order';
+import { getOrderHistory } from '../use-cases/get-order-history';
+import { listOrders } from '../use-cases/list-orders';
+import { placeOrder } from '../use-cases/place-order';
 
 const orderIdSchema = z.uuid();
 const asOfSchema = z.object({ asOf: z.iso.datetime({ offset: true }).optional() });
@@ -21,31 +24,31 @@ function orderId(req: Request): string {
   return parsed.data;
 }
 
-export function orderRoutes(orders: OrderUseCases, summaries: OrderProjector): Router {
+export function orderRoutes(deps: OrderDeps): Router {
   const router = Router();
 
-  router.post('/', async (req, res) => {
+  router.post('/orders', async (req, res) => {
     const userId = callerId(req);
     const body = parseInput(placeOrderBodySchema, req.body, 'order');
-    const key = parseIdempotencyKey(req.header('idempotency-key'));
-    const { order, replayed } = await orders.placeOrder(userId, body, key);
+    const idempotencyKey = parseIdempotencyKey(req.header('idempotency-key'));
+    const { order, replayed } = await placeOrder(deps, { userId, body, idempotencyKey });
     if (replayed) res.setHeader('idempotent-replayed', 'true');
     res.status(202).location(`/api/orders/${order.id}`).json(order);
   });
 
-  router.get('/', async (req, res) => {
+  router.get('/orders', async (req, res) => {
     // Served from the CQRS read model: eventually consistent, usually within milliseconds.
-    res.json({ items: await summaries.listFor(callerId(req)) });
+    res.json({ items: await listOrders(deps, callerId(req)) });
   });
 
-  router.get('/:id', async (req, res) => {
+  router.get('/orders/:id', async (req, res) => {
     const userId = callerId(req);
     const { asOf } = parseInput(asOfSchema, req.query, 'query');
-    res.json(await orders.getOrder(userId, orderId(req), asOf ? new Date(asOf) : undefined));
+    res.json(await getOrder(deps, { userId, orderId: orderId(req), asOf: asOf ? new Date(asOf) : undefined }));
   });
 
-  router.get('/:id/history', async (req, res) => {
-    res.json({ items: await orders.history(callerId(req), orderId(req)) });
+  router.get('/orders/:id/history', async (req, res) => {
+    res.json({ items: await getOrderHistory(deps, { userId: callerId(req), orderId: orderId(req) }) });
   });
 
   return router;

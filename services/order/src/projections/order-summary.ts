@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '@tracemart/platform';
+import { eventCatalog, streams, type StreamDefinition } from '@tracemart/contracts';
 
 /**
  * The order summary read model (CQRS): one document per order, joined from the events of every
@@ -37,19 +38,14 @@ export function orderIdOf(event: EventEnvelope): string | undefined {
   return typeof data?.orderId === 'string' ? data.orderId : undefined;
 }
 
-const projected = new Set([
-  'orders.placed',
-  'orders.confirmed',
-  'orders.cancelled',
-  'inventory.reserved',
-  'inventory.rejected',
-  'inventory.released',
-  'inventory.committed',
-  'payments.charged',
-  'payments.declined',
-  'payments.refunded',
-  'notifications.sent',
-]);
+/** The streams the read model joins: one projector consumer each, and what a rebuild replays. */
+export const summaryStreams = [streams.orders, streams.inventory, streams.payments, streams.notifications];
+
+const onStream = (stream: StreamDefinition, type: string): boolean =>
+  stream.subjects.some((pattern) => pattern === type || (pattern.endsWith('.>') && type.startsWith(pattern.slice(0, -1))));
+
+/** Every event type of the joined streams (each is about one order). */
+const projected = new Set<string>(eventCatalog.types.filter((type) => summaryStreams.some((stream) => onStream(stream, type))));
 
 /** What one event adds to its order's summary (its type is always added to `facts`). */
 export function summaryUpdate(event: EventEnvelope): SummaryUpdate | undefined {
@@ -67,6 +63,21 @@ export function summaryUpdate(event: EventEnvelope): SummaryUpdate | undefined {
     default:
       return { set: {} };
   }
+}
+
+/**
+ * The one update an event makes to its order's summary document: the fields it sets, set unions (event ids, facts,
+ * notifications), a timeline entry, and the earliest/latest time seen. Every part commutes with every other event's.
+ */
+export function summaryChanges(event: EventEnvelope, update: SummaryUpdate) {
+  const at = new Date(event.occurredAt);
+  return {
+    ...(Object.keys(update.set).length > 0 ? { $set: update.set } : {}),
+    $push: { timeline: { eventId: event.id, type: event.type, at, source: event.source } },
+    $addToSet: { appliedEvents: event.id, facts: event.type, ...(update.notification ? { notifications: update.notification } : {}) },
+    $min: { createdAt: at },
+    $max: { updatedAt: at },
+  };
 }
 
 /** Statuses are derived from the set of facts, latest stage first. */

@@ -1,6 +1,7 @@
 import { getMeter, isDuplicateKeyError, KeyedLock, type Collection, type Db, type EventEnvelope, type UpdateFilter } from '@tracemart/platform';
-import { orderIdOf, summaryUpdate, summaryView, type OrderSummary } from './order-summary';
+import { orderIdOf, summaryChanges, summaryUpdate, summaryView, type OrderSummary } from './order-summary';
 
+export { summaryStreams } from './order-summary';
 export const ORDER_SUMMARIES = 'order_summaries';
 
 /** Seconds between an event happening and the read model reflecting it (last applied event). */
@@ -14,14 +15,7 @@ export function createOrderProjector(db: Db, collectionName = ORDER_SUMMARIES) {
     const orderId = orderIdOf(event);
     const update = orderId ? summaryUpdate(event) : undefined;
     if (!orderId || !update) return;
-    const at = new Date(event.occurredAt);
-    const changes = {
-      ...(Object.keys(update.set).length > 0 ? { $set: update.set } : {}),
-      $push: { timeline: { eventId: event.id, type: event.type, at, source: event.source } },
-      $addToSet: { appliedEvents: event.id, facts: event.type, ...(update.notification ? { notifications: update.notification } : {}) },
-      $min: { createdAt: at },
-      $max: { updatedAt: at },
-    } as unknown as UpdateFilter<OrderSummary>;
+    const changes = summaryChanges(event, update) as unknown as UpdateFilter<OrderSummary>;
     // One update at a time per order: the four stream consumers deliver events of one order concurrently,
     // and FerretDB v1 does not apply concurrent updates of one document atomically.
     await perOrder.run(orderId, async () => {
@@ -35,11 +29,14 @@ export function createOrderProjector(db: Db, collectionName = ORDER_SUMMARIES) {
         await summaries.updateOne(filter, changes);
       }
     });
-    projectionLag.record(Math.max(0, (Date.now() - at.getTime()) / 1000), { projection: collectionName });
+    projectionLag.record(Math.max(0, (Date.now() - new Date(event.occurredAt).getTime()) / 1000), { projection: collectionName });
   }
 
   return {
-    collection: summaries,
+    /** "My orders" looks summaries up by user: an index lookup (on FerretDB through its PostgreSQL twin). */
+    async createIndexes(): Promise<void> {
+      await summaries.createIndex({ userId: 1 });
+    },
     apply,
     async listFor(userId: string) {
       const docs = await summaries.find({ userId }).sort({ createdAt: -1 }).limit(100).toArray();

@@ -12,6 +12,11 @@ interface LedgerDocument {
   traceId?: string;
 }
 
+/** One money movement as stored: the domain's entry and the trace that wrote it. */
+export interface LedgerRecord extends LedgerEntry {
+  traceId?: string;
+}
+
 /**
  * Append-only ledger with optimistic concurrency: unique (streamId, version). The caller names the version it
  * appends at (it knows the order's payment state), so an append is one insert; a redelivered message that appends
@@ -21,13 +26,14 @@ export async function createLedger(db: Db) {
   const ledger = db.collection<LedgerDocument>('payment_ledger');
   await ledger.createIndex({ streamId: 1, version: 1 }, { unique: true });
 
-  async function load(orderId: string): Promise<LedgerDocument[]> {
-    return ledger.find({ streamId: orderId }).sort({ version: 1 }).toArray();
+  async function entries(orderId: string): Promise<LedgerRecord[]> {
+    const docs = await ledger.find({ streamId: orderId }).sort({ version: 1 }).toArray();
+    return docs.map(({ type, amountCents, version, at, traceId }) => ({ type, amountCents, version, at, ...(traceId ? { traceId } : {}) }));
   }
 
   return {
-    load,
-    toEntries: (docs: LedgerDocument[]): LedgerEntry[] => docs.map(({ type, amountCents, version, at }) => ({ type, amountCents, version, at })),
+    /** An order's movements, oldest first. */
+    entries,
     async append(orderId: string, version: number, type: LedgerEntryType, amountCents: number): Promise<void> {
       const traceId = currentTraceId();
       try {
@@ -35,7 +41,7 @@ export async function createLedger(db: Db) {
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
         // Already appended (a redelivery), or a different entry holds that version: only the first is a no-op.
-        const existing = (await load(orderId)).find((entry) => entry.version === version);
+        const existing = (await entries(orderId)).find((entry) => entry.version === version);
         if (existing?.type !== type) throw new Error(`ledger ${orderId}: version ${version} holds ${existing?.type ?? 'nothing'}, not ${type}`);
       }
     },

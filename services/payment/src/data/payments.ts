@@ -1,8 +1,10 @@
-import type { Db, OutboxDocument } from '@tracemart/platform';
-import type { PaymentStatus } from '../domain/charge';
+import type { Db, EventEnvelope, OutboxDocument, OutboxRelay, OutboxSource } from '@tracemart/platform';
+import { embeddedOutbox, fromDocument } from '@tracemart/platform';
+import type { PaymentStatus } from '../domain/payment';
 
-export interface PaymentDocument extends OutboxDocument {
-  _id: string; // the order id: one payment per order
+/** One order's payment, as the use cases see it. */
+export interface Payment {
+  orderId: string;
   paymentId: string;
   userId: string;
   amountCents: number;
@@ -10,17 +12,41 @@ export interface PaymentDocument extends OutboxDocument {
   token: string;
   status: PaymentStatus;
   reason?: string;
+}
+
+interface PaymentDocument extends Omit<Payment, 'orderId'>, OutboxDocument {
+  _id: string; // the order id: one payment per order
   updatedAt: Date;
 }
 
-export async function createPaymentStore(db: Db) {
+const toPayment = (doc: PaymentDocument): Payment => fromDocument<Payment, 'orderId'>(doc, 'orderId');
+
+/**
+ * The payments collection: one document per order, carrying its status and (embedded outbox) the events a
+ * transition causes, written in the same update and published by `relay`.
+ */
+export async function createPaymentStore(db: Db, outbox: (sources: OutboxSource[]) => OutboxRelay) {
   const payments = db.collection<PaymentDocument>('payments');
+  const relay = outbox([embeddedOutbox(payments)]);
   return {
-    payments,
-    get: (orderId: string) => payments.findOne({ _id: orderId }),
+    relay,
+    async get(orderId: string): Promise<Payment | null> {
+      const doc = await payments.findOne({ _id: orderId });
+      return doc ? toPayment(doc) : null;
+    },
     /** Records what to charge when stock is reserved; a no-op when already recorded. */
-    async open(doc: Omit<PaymentDocument, 'status' | 'updatedAt' | 'outbox'>): Promise<void> {
-      await payments.updateOne({ _id: doc._id }, { $setOnInsert: { ...doc, status: 'AWAITING_STOCK', outbox: [], updatedAt: new Date() } }, { upsert: true });
+    async open(payment: Omit<Payment, 'status' | 'reason'>): Promise<void> {
+      const { orderId, ...fields } = payment;
+      await payments.updateOne({ _id: orderId }, { $setOnInsert: { ...fields, status: 'AWAITING_STOCK', outbox: [], updatedAt: new Date() } }, { upsert: true });
+    },
+    /**
+     * Moves a payment from `from` to `to` with the events that causes, in one update; false when it was no longer
+     * in `from` (another delivery got there first) and nothing was written.
+     */
+    transition(orderId: string, from: PaymentStatus, to: PaymentStatus, events: EventEnvelope[], reason?: string): Promise<boolean> {
+      const update = { $set: { status: to, ...(reason ? { reason } : {}), updatedAt: new Date() } };
+      if (events.length === 0) return payments.updateOne({ _id: orderId, status: from }, update).then((result) => result.modifiedCount === 1);
+      return relay.write(payments, { _id: orderId, status: from }, update, events);
     },
   };
 }

@@ -11,9 +11,3 @@ export function decideCharge(token: string): ChargeOutcome {
       return { outcome: 'declined', reason: 'unknown payment token' };
   }
 }
-
-/**
- * Payment state per order: AWAITING_STOCK until inventory reserved the items (or rejected them),
- * then CHARGED or DECLINED; CANCELLED when the order never reached payment.
- */
-export type PaymentStatus = 'AWAITING_STOCK' | 'CHARGED' | 'DECLINED' | 'CANCELLED' | 'REFUNDED';

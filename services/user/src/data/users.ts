@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isDuplicateKeyError, type Db } from '@tracemart/platform';
+import type { Account } from '../domain/account';
 
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-  passwordHash: string;
+export interface User extends Account {
   createdAt: Date;
 }
 
@@ -15,9 +12,8 @@ interface UserDocument extends Omit<User, 'id'> {
 
 const toUser = ({ _id, ...rest }: UserDocument): User => ({ id: _id, ...rest });
 
-export type UserRepository = Awaited<ReturnType<typeof createUserRepository>>;
-
-export async function createUserRepository(db: Db) {
+/** The users collection; emails are unique (stored lower-case, as the API contract normalises them). */
+export async function createUserStore(db: Db) {
   const users = db.collection<UserDocument>('users');
   await users.createIndex({ email: 1 }, { unique: true });
   return {
@@ -42,3 +38,4 @@ export async function createUserRepository(db: Db) {
     },
   };
 }
+export type UserStore = Awaited<ReturnType<typeof createUserStore>>;

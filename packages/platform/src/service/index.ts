@@ -1,0 +1,4 @@
+export * from './background';
+export * from './module';
+export * from './run';
+export * from './start-service';

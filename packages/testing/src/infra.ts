@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startInfra, type Infra } from '@tracemart/stack';
+
+export const repoRoot = resolve(__dirname, '..', '..', '..');
+
+/**
+ * Real nats-server and FerretDB (on its own PostgreSQL cluster, copied from a cached template) on free ports,
+ * with data in a temporary folder removed on stop.
+ */
+export type TestInfra = Infra & { dataDir: string };
+
+export async function startTestInfra(): Promise<TestInfra> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tracemart-test-'));
+  const infra = await startInfra({ root: repoRoot, dataDir, freePorts: true, ephemeral: true }).catch((err: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
+  return {
+    ...infra,
+    dataDir,
+    stop: async () => {
+      await infra.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The environment a service's config is parsed from in a component test. */
+export function serviceEnv(infra: Infra, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { NATS_URL: infra.natsUrl, MONGODB_URL: infra.mongoUrl, PORT: '0', LOG_LEVEL: 'silent', JWT_SECRET: 'x'.repeat(32), ...extra };
+}
+
+/** Polls until `probe` returns a value that `done` accepts, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await probe();
+  while (!done(last)) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await probe();
+  }
+  return last;
+}

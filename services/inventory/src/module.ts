@@ -1,0 +1,23 @@
+import { defineService } from '@tracemart/platform';
+import { eventCatalog } from '@tracemart/contracts';
+import { configSchema } from './config';
+import { inventoryDependencies } from './dependencies';
+import { inventoryRoutes } from './http/routes';
+import { commitStock } from './use-cases/commit-stock';
+import { releaseStock } from './use-cases/release-stock';
+import { reserveStock } from './use-cases/reserve-stock';
+
+/**
+ * Inventory: reserves stock when an order is placed, gives it back when the order is cancelled, commits it when the
+ * order is confirmed. No processed-event claims: every step is idempotent by itself (`holds` guards each unit, the
+ * reservation's unique _id the decision, its status every later transition).
+ */
+export const inventoryModule = defineService({
+  name: 'inventory',
+  configSchema,
+  events: eventCatalog,
+  dependencies: inventoryDependencies,
+  routes: inventoryRoutes,
+  consumers: [{ durable: 'inventory-orders', on: { 'orders.placed': reserveStock, 'orders.cancelled': releaseStock, 'orders.confirmed': commitStock } }],
+  background: ({ stock }) => [{ start: () => stock.relay.start(), stop: () => stock.relay.stop() }],
+});

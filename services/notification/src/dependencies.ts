@@ -1,0 +1,20 @@
+import { KeyedLock, type Infrastructure } from '@tracemart/platform';
+import { createEmailProvider } from './clients/email-provider';
+import type { Config } from './config';
+import { createNotificationStore } from './data/notifications';
+
+/** What the notification use cases and jobs run with. */
+export async function notificationDependencies({ db, logger, outbox }: Infrastructure, config: Config) {
+  return {
+    logger,
+    notifications: await createNotificationStore(db, outbox),
+    email: createEmailProvider({ ratePerSecond: config.EMAIL_RATE_PER_SECOND, failureRate: config.EMAIL_FAILURE_RATE }),
+    /**
+     * Copies of one fact (new event ids, so the consumer's claim does not see them as duplicates) must not email
+     * twice: decide-and-send is serialised per notification (its conditional update is not atomic across connections
+     * on FerretDB v1, and the send happens before it).
+     */
+    perNotification: new KeyedLock(),
+  };
+}
+export type NotificationDeps = Awaited<ReturnType<typeof notificationDependencies>>;

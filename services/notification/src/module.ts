@@ -1,0 +1,35 @@
+import { defineService } from '@tracemart/platform';
+import { eventCatalog } from '@tracemart/contracts';
+import { configSchema } from './config';
+import { notificationDependencies } from './dependencies';
+import { notificationRoutes } from './http/routes';
+import { retentionSweep } from './jobs/retention-sweep';
+import { notifyCustomer } from './use-cases/notify-customer';
+
+/**
+ * Notification: emails customers when their order is confirmed or cancelled, through a rate-limited provider, and
+ * keeps the messages in their inbox for a while.
+ */
+export const notificationModule = defineService({
+  name: 'notification',
+  configSchema,
+  events: eventCatalog,
+  dependencies: notificationDependencies,
+  routes: notificationRoutes,
+  consumers: [
+    {
+      durable: 'notification-orders',
+      on: { 'orders.confirmed': notifyCustomer, 'orders.cancelled': notifyCustomer },
+      // The email leaves the database: each event id is claimed, so a redelivery after the send does not send again.
+      claims: true,
+      settings: (config) => ({
+        // Bounded concurrency in front of the rate-limited provider: the backlog waits in JetStream.
+        maxAckPending: config.NOTIFICATION_MAX_ACK_PENDING,
+        maxDeliver: config.NOTIFICATION_MAX_DELIVER,
+        // Transient provider failures come back after growing delays; after maxDeliver: DEADLETTER.
+        backoffMs: [500, 1_000, 2_000, 4_000, 8_000],
+      }),
+    },
+  ],
+  background: (deps, config) => [{ start: () => deps.notifications.relay.start(), stop: () => deps.notifications.relay.stop() }, retentionSweep(deps, config)],
+});

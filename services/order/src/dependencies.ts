@@ -1,0 +1,26 @@
+import type { Infrastructure } from '@tracemart/platform';
+import { createCatalogClient } from './clients/catalog-client';
+import type { Config } from './config';
+import { createOrderEventStore } from './data/event-store';
+import { sweeperLeadership } from './jobs/saga-sweeper';
+import { createOrderProjector } from './projections/projector';
+
+/** What the order use cases run with. */
+export async function orderDependencies(infra: Infrastructure, config: Config) {
+  const { db, logger, outbox } = infra;
+  const orders = await createOrderEventStore(db, logger, outbox);
+  if (config.TEST_CRASH_BEFORE_PUBLISH) orders.relay.enableCrashPoint(config.TEST_CRASH_BEFORE_PUBLISH);
+  const summaries = createOrderProjector(db);
+  await summaries.createIndexes();
+  return {
+    logger,
+    /** The event-sourced orders: the event store, which is also their outbox. */
+    orders,
+    /** The CQRS read model (order summaries joined from every service's events). */
+    summaries,
+    catalog: createCatalogClient({ gatewayUrl: config.GATEWAY_URL, timeoutMs: config.CATALOG_TIMEOUT_MS, cacheTtlMs: config.CATALOG_CACHE_TTL_MS }),
+    /** The saga sweeper's lease and fence. */
+    leadership: sweeperLeadership(infra, config),
+  };
+}
+export type OrderDeps = Awaited<ReturnType<typeof orderDependencies>>;

@@ -1,0 +1,9 @@
+import type { TypedEvent } from '@tracemart/contracts';
+import { cancel } from '../domain/order';
+import type { OrderDeps } from '../dependencies';
+import { settleOrder } from './settle-order';
+
+/** inventory.rejected: the items cannot be reserved, so a pending order is cancelled with OUT_OF_STOCK. */
+export function cancelOutOfStockOrder(deps: OrderDeps, event: TypedEvent<'inventory.rejected'>): Promise<void> {
+  return settleOrder(deps, event.data.orderId, (state) => cancel(state, 'OUT_OF_STOCK'));
+}
