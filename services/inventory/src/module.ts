@@ -19,5 +19,5 @@ export const inventoryModule = defineService({
   dependencies: inventoryDependencies,
   routes: inventoryRoutes,
   consumers: [{ durable: 'inventory-orders', on: { 'orders.placed': reserveStock, 'orders.cancelled': releaseStock, 'orders.confirmed': commitStock } }],
-  background: ({ stock }) => [{ start: () => stock.relay.start(), stop: () => stock.relay.stop() }],
+  background: ({ stock }) => [stock.relay],
 });

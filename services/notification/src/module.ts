@@ -31,5 +31,5 @@ export const notificationModule = defineService({
       }),
     },
   ],
-  background: (deps, config) => [{ start: () => deps.notifications.relay.start(), stop: () => deps.notifications.relay.stop() }, retentionSweep(deps, config)],
+  background: (deps, config) => [deps.notifications.relay, retentionSweep(deps, config)],
 });

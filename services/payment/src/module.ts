@@ -29,8 +29,5 @@ export const paymentModule = defineService({
       settings: { maxDeliver: 1_000 },
     },
   ],
-  background: ({ payments, processor }) => [
-    { start: () => payments.relay.start(), stop: () => payments.relay.stop() },
-    { start: () => undefined, stop: async () => processor.dispose() },
-  ],
+  background: ({ payments, processor }) => [payments.relay, { start: () => undefined, stop: async () => processor.dispose() }],
 });

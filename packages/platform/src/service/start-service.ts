@@ -49,7 +49,7 @@ export interface Infrastructure {
 
 export interface Wiring {
   consumers?: ConsumerSpec[];
-  /** Background work (sweepers, relays): see BackgroundJob for when each phase runs. */
+  /** Background work (sweepers, outbox relays): see BackgroundJob for when each phase runs. */
   background?: BackgroundJob[];
 }
 
@@ -140,10 +140,7 @@ export async function startService(options: {
     lifecycle.onShutdown('close http', () => running.close());
     for (const job of wiring.background ?? []) lifecycle.onShutdown('stop background job', () => job.stop());
     lifecycle.onShutdown('drain nats', () => connectedBus.drain());
-    for (const job of wiring.background ?? []) {
-      const { flush } = job;
-      if (flush) lifecycle.onShutdown('wait for background bookkeeping', flush);
-    }
+    for (const job of wiring.background ?? []) if (job.flush) lifecycle.onShutdown('wait for background bookkeeping', async () => job.flush?.());
     lifecycle.onShutdown('close mongodb', () => connectedMongo.close());
     lifecycle.onShutdown('lift faults', () => faults.dispose());
 
