@@ -244,11 +244,15 @@ describe('every dashboard, recording rule and alert expression', () => {
     await inject({ service: 'catalog', kind: 'outage', durationSeconds: 8 });
     for (let i = 0; i < 15; i++) await reader.client.get(`/api/products/${(products[i % products.length] as Product).id}`);
 
-    // A flood from one user: the rate limiter refuses part, the order upstream's bulkhead another part.
+    // A flood from one user: the rate limiter refuses part, the order upstream's bulkhead another part. The order
+    // service answers slowly meanwhile, so the requests the limiter lets through overlap and fill the bulkhead
+    // however fast the machine is (without it, a quick machine can serve them one by one).
     const flooder = await signUp(api, 'Flood');
+    await inject({ service: 'order', kind: 'latency', latencyMs: 300, route: '/orders', durationSeconds: 5 });
     const answers = await Promise.all(Array.from({ length: 80 }, () => flooder.client.get('/api/orders')));
     const statuses = answers.map((a) => a.status);
     expect(statuses, 'rate limited').toContain(429);
+    expect(statuses, 'bulkhead full').toContain(503);
 
     // A poisoned message: every consumer of the subject dead-letters it.
     const bus = await EventBus.connect({ url: stack.natsUrl, name: 'metrics-test', logger: createLogger('metrics-test', 'silent') });

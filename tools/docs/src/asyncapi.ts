@@ -35,7 +35,7 @@ export function eventConsumers(modules: readonly ModuleOutline[]): EventConsumer
   );
 }
 
-/** `EventBus.ensureStreams` default (platform/messaging/bus.ts) when a stream sets no duplicate window. */
+/** `EventBus.ensureStreams` default (platform/messaging/defaults.ts) when a stream sets no duplicate window. */
 const DEFAULT_DUPLICATE_WINDOW_SECONDS = 120;
 
 export const NATS_SERVERS = {

@@ -19,7 +19,7 @@ export const envelopeSchema = z.object({
   data: z.unknown(),
 });
 
-/** Mirrors `DeadLetter` (platform/messaging/bus.ts). */
+/** Mirrors `DeadLetter` (platform/messaging/dead-letters.ts). */
 export const deadLetterSchema = z.object({
   consumer: z.string().describe('Durable consumer that gave up on the message.'),
   stream: z.string(),

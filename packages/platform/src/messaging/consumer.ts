@@ -14,37 +14,51 @@ const isSubscription = (value: unknown): value is Subscription =>
   typeof value === 'object' && value !== null && 'drain' in value && typeof value.drain === 'function' && 'isClosed' in value && typeof value.isClosed === 'function';
 
 /**
- * `ConsumerMessages.close()` unsubscribes its inbox at once: what is already buffered is still yielded, but a
- * message the server sent to the outstanding pull before it saw the UNSUB is dropped by the client and comes
- * back only after the ack wait. Draining the inbox first (UNSUB, then a round trip while messages still arrive)
- * is the library's own graceful path, as on `nc.drain()`; the subscription is not in the public
- * `ConsumerMessages` type, hence the guarded lookup, with `close()` alone as the fallback.
+ * `ConsumerMessages.close()` unsubscribes its inbox at once, so a message the server sent to the outstanding
+ * pull before it saw the UNSUB is dropped by the client and only comes back after the ack wait. Draining the
+ * inbox first (UNSUB, then a round trip while messages still arrive) is the library's own graceful path, as on
+ * `nc.drain()`; the subscription is not in the public `ConsumerMessages` type, hence the guarded lookup, with
+ * `close()` alone as the fallback.
  */
 async function drainInbox(messages: ConsumerMessages): Promise<void> {
   const inbox: unknown = Reflect.get(messages, 'sub');
   if (isSubscription(inbox) && !inbox.isClosed()) await inbox.drain().catch(() => undefined);
 }
 
-/** Pulls one durable consumer's messages and hands each to `handle`, at most `spec.concurrency` at a time. */
-async function startConsumer(js: JetStreamClient, jsm: JetStreamManager, spec: ResolvedConsumerSpec, handle: Handle): Promise<RunningConsumer> {
+/**
+ * Pulls one durable consumer's messages and hands each to `handle`, at most `spec.concurrency` at a time. The
+ * library calls back on every message and runs its refill pulls as they fall due (no iterator queue between),
+ * so when the consumer stops, everything it sent to the server has been sent by the end of the inbox drain.
+ */
+async function startConsumer(js: JetStreamClient, jsm: JetStreamManager, spec: ResolvedConsumerSpec, handle: Handle, logger: Logger): Promise<RunningConsumer> {
   const consumer = await js.consumers.get(spec.stream, spec.durable);
-  const messages = await consumer.consume({ max_messages: spec.batch });
   let stopping = false;
-  /** Fetched but not started when the consumer stopped: handed back once it is safe (see `stop`). */
-  const unhandled: JsMsg[] = [];
+  /** Fetched and not started yet. */
+  const fetched: JsMsg[] = [];
   const inFlight = new Set<Promise<void>>();
-  const loop = (async () => {
-    for await (const msg of messages) {
-      if (stopping) {
-        unhandled.push(msg);
-        continue;
-      }
-      const task = handle(spec, msg).finally(() => inFlight.delete(task));
+  const pump = (): void => {
+    while (!stopping && inFlight.size < spec.concurrency) {
+      const msg = fetched.shift();
+      if (!msg) return;
+      const task: Promise<void> = handle(spec, msg)
+        .catch((err: unknown) => logger.error({ err, consumer: spec.durable }, 'message handling failed'))
+        .finally(() => {
+          inFlight.delete(task);
+          pump();
+        });
       inFlight.add(task);
-      if (inFlight.size >= spec.concurrency) await Promise.race(inFlight);
     }
-    await Promise.allSettled(inFlight);
-  })();
+  };
+  const messages = await consumer.consume({
+    max_messages: spec.batch,
+    callback: (msg) => {
+      fetched.push(msg);
+      pump();
+    },
+  });
+  void messages.closed().then((err) => {
+    if (err && !stopping) logger.error({ err, consumer: spec.durable }, 'consumer stopped');
+  });
   // The server keeps a pull request whose subscriber is gone until something looks at it, and nats-server 2.9
   // can take a due redelivery (a nak) off its queue for such a request and drop it: that message then waits for
   // the ack wait. Asking for the consumer's info makes the server discard those requests.
@@ -52,13 +66,17 @@ async function startConsumer(js: JetStreamClient, jsm: JetStreamManager, spec: R
   return {
     async stop() {
       stopping = true;
-      await drainInbox(messages);
+      const drained = drainInbox(messages);
+      // Right behind the UNSUB, and again once the stream has ended, for refill pulls sent during the drain
+      // (or, without the drain, for the UNSUB of `close()`).
       await forgetDeadPulls();
-      // The iterator runs what it still holds, refill pulls to the dead inbox included, then ends.
+      await drained;
       await messages.close().catch(() => undefined);
       await forgetDeadPulls();
-      await Promise.allSettled([loop]);
-      // A nak without delay: redelivered as soon as anyone pulls again, not after the ack wait.
+      await Promise.allSettled(inFlight);
+      // Handed back only now, with no dead pull request left to take them: a nak without delay, so they are
+      // redelivered as soon as anyone pulls again, not after the ack wait.
+      const unhandled = fetched.splice(0);
       for (const msg of unhandled) msg.nak();
       return unhandled.length;
     },
@@ -89,7 +107,7 @@ export class Consumers {
 
   async add(spec: ResolvedConsumerSpec): Promise<void> {
     this.specs.push(spec);
-    if (!this.isPaused) this.running.push(await startConsumer(this.js, this.jsm, spec, this.handle));
+    if (!this.isPaused) this.running.push(await startConsumer(this.js, this.jsm, spec, this.handle, this.logger));
   }
 
   async pause(): Promise<void> {
@@ -102,7 +120,7 @@ export class Consumers {
   async resume(): Promise<void> {
     if (!this.isPaused) return;
     this.isPaused = false;
-    for (const spec of this.specs) this.running.push(await startConsumer(this.js, this.jsm, spec, this.handle));
+    for (const spec of this.specs) this.running.push(await startConsumer(this.js, this.jsm, spec, this.handle, this.logger));
     this.logger.info({ consumers: this.durables() }, 'consumers resumed');
   }
 

@@ -93,7 +93,9 @@ export async function processMessage(spec: ResolvedConsumerSpec, msg: JsMsg, dep
       else if (settlement.action === 'nak') msg.nak(settlement.delayMs);
       else {
         await writeDeadLetter(deps.js, spec, msg, settlement.reason).catch((err: unknown) => deps.logger.error({ err }, 'dead-lettering failed'));
-        msg.term(settlement.reason.slice(0, 100));
+        // No reason on the term itself (the dead letter carries it): nats-server 2.9 does not parse `+TERM <reason>`
+        // and leaves such a message pending until its ack wait runs out, holding one of the consumer's slots.
+        msg.term();
       }
     } finally {
       const labels = { 'messaging.consumer.group.name': spec.durable, 'messaging.destination.name': subject, outcome };
