@@ -23,6 +23,8 @@ if [ -z "${K6:-}" ] || [ ! -x "$K6" ]; then
   exit 2
 fi
 cd "$ROOT"
+# The running local stack's admin token (random per `npm start`), unless one is given.
+if [ -z "${ADMIN_TOKEN:-}" ] && [ -f "$ROOT/.data/admin-token" ]; then ADMIN_TOKEN=$(cat "$ROOT/.data/admin-token"); export ADMIN_TOKEN; fi
 export REPORT_DIR=${REPORT_DIR:-reports}
 export REPORT_STAMP=${REPORT_STAMP:-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$REPORT_DIR"

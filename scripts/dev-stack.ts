@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     ...(stack.prometheusUrl ? [`  Prometheus      ${stack.prometheusUrl}/targets`] : []),
     ...Object.entries(stack.urls).map(([name, url]) => `  ${name.padEnd(15)} ${url}/metrics`),
     `  logs            ${join(dataDir, 'logs')}`,
+    `  admin token     ${stack.adminToken} (x-admin-token; random per start, also in ${join(dataDir, 'admin-token')})`,
     'Ctrl-C stops everything.',
     '',
   ];

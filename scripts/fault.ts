@@ -6,16 +6,21 @@
  *   clear <id> [--service <name>] | clear --all
  *   pause-consumers <service> | resume-consumers <service>
  *
- * GATEWAY_URL (default http://127.0.0.1:8080) and ADMIN_TOKEN (default dev-admin-token) say where and as whom.
+ * GATEWAY_URL (default http://127.0.0.1:8080) and ADMIN_TOKEN (default: that of the stack `npm start` runs, from .data/admin-token) say where and as whom.
  */
 import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadConfig } from '@tracemart/platform';
+import { readAdminToken } from '@tracemart/stack';
 
 const config = loadConfig(
   z.object({
     GATEWAY_URL: z.url().default('http://127.0.0.1:8080'),
-    ADMIN_TOKEN: z.string().min(1).default('dev-admin-token'),
+    ADMIN_TOKEN: z
+      .string()
+      .default(readAdminToken(join(resolve(__dirname, '..'), '.data')) ?? '')
+      .pipe(z.string().min(1, 'none given, and no running stack has written .data/admin-token')),
   }),
 );
 

@@ -47,7 +47,6 @@ const READS_SECONDS = QUICK ? 4 : 15;
 const SAGA_SECONDS = QUICK ? 6 : 30;
 /** Seconds each CPU profile records (the load runs a few seconds longer on both sides). */
 const PROFILE_SECONDS = QUICK ? 3 : 15;
-const ADMIN_TOKEN = 'dev-admin-token';
 /** A step is sustainable when all of these hold (POST p95 budget as in load-tests/load.js). */
 const CRITERIA = { acceptedMin: 0.99, droppedMax: 0.01, completedMin: 0.99, postP95MaxMs: 800, pollBudgetS: 10 };
 const USERS = 20;
@@ -239,7 +238,7 @@ async function profileProcesses(bench: BenchStack, names: readonly ProcessName[]
   const entries = await Promise.all(
     names.map(async (name) => {
       const response = await fetch(`${bench.stack.urls[name]}/admin/profile/cpu?seconds=${seconds}`, {
-        headers: { 'x-admin-token': ADMIN_TOKEN },
+        headers: { 'x-admin-token': bench.stack.adminToken },
         signal: AbortSignal.timeout((seconds + 30) * 1000),
       });
       const text = await response.text();

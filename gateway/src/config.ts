@@ -41,6 +41,19 @@ export const configSchema = baseConfigSchema.extend({
   RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   RETRY_BASE_MS: z.coerce.number().int().min(0).default(50),
   RETRY_MAX_MS: z.coerce.number().int().min(0).default(1_000),
+  /**
+   * Proxies in front of the gateway (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For is believed;
+   * empty (the default): the client address is the connection's, whatever the header says.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
   /** Per user (JWT sub) or client address; 0 turns rate limiting off. */
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(100),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(200),

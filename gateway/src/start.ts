@@ -28,7 +28,7 @@ export async function start(config: Config, options: { logger?: Logger } = {}): 
     notification: config.NOTIFICATION_URL,
   };
   const admin = gatewayAdminRouter({ injector: faults, adminToken: config.ADMIN_TOKEN, services, logger });
-  const app = createBaseApp({ logger, readiness, admin, faults });
+  const app = createBaseApp({ logger, readiness, admin, faults, trustedProxies: config.TRUSTED_PROXIES });
 
   const settings: ResilienceSettings = {
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,

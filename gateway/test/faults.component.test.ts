@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBaseApp, createLogger, FaultInjector, faultAdminRouter, finishApp, listen, type RunningServer } from '@tracemart/platform';
+import { ADMIN_RATE, createBaseApp, createLogger, FaultInjector, faultAdminRouter, finishApp, listen, type RunningServer } from '@tracemart/platform';
 import { ADMIN_TOKEN, call, sleep, startGateway, startStub, tokenFor, until } from './support';
 
 const stops: (() => Promise<unknown>)[] = [];
@@ -48,6 +48,20 @@ describe('fault admin API', () => {
     const disabled = await call(`${off.url}/admin/faults`, { headers: admin() });
     expect(disabled.status).toBe(403);
     expect(disabled.body).toMatchObject({ error: { code: 'ADMIN.DISABLED' } });
+  });
+
+  it('when a client keeps calling the admin API, then past its bucket it gets 429 with Retry-After, right token or not', async () => {
+    const { gw } = await gatewayWith();
+    const statuses: number[] = [];
+    for (let i = 0; i < ADMIN_RATE.burst + 20; i++) statuses.push((await call(`${gw.url}/admin/faults`, { headers: admin(i % 2 === 0 ? 'wrong-token-123' : ADMIN_TOKEN) })).status);
+    expect(statuses.slice(0, ADMIN_RATE.burst).every((status) => status === 200 || status === 403)).toBe(true);
+    expect(statuses).toContain(429);
+    const limited = await call(`${gw.url}/admin/faults`, { headers: admin() });
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ error: { code: 'ADMIN.RATE_LIMITED' } });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // The public API is not held back by the admin bucket.
+    expect((await call(`${gw.url}/api/products`)).status).toBe(200);
   });
 
   it('when the input is invalid, then 400 and nothing is injected', async () => {

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../src/start';
 import { call, json, sleep, startGateway, startStub, tokenFor, until, type Stub } from './support';
@@ -143,6 +144,51 @@ describe('rate limiting', () => {
     expect((await call(`${gw.url}/api/notifications`, { token: await tokenFor('bob') })).status).toBe(200);
     expect((await call(`${gw.url}/livez`)).status).toBe(200);
   });
+
+  it('when an anonymous caller sends a new X-Forwarded-For with every request, then it is still limited as one client unless it is a trusted proxy', async () => {
+    const catalog = await stub((_req, res) => json(res, 200, { items: [], total: 0 }));
+    const limits = { RATE_LIMIT_PER_SECOND: '0.05', RATE_LIMIT_BURST: '3' };
+    const rotating = async (url: string) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) statuses.push((await call(`${url}/api/products`, { headers: { 'x-forwarded-for': `203.0.113.${i + 1}` } })).status);
+      return statuses;
+    };
+    const untrusted = await gateway({ CATALOG_URL: catalog.url }, limits);
+    expect(await rotating(untrusted.url)).toEqual([200, 200, 200, 429, 429, 429]);
+    // The same requests through a gateway told that this (loopback) peer is its proxy: each header is a client.
+    const behindProxy = await gateway({ CATALOG_URL: catalog.url }, { ...limits, TRUSTED_PROXIES: '127.0.0.1/8, ::1' });
+    expect(await rotating(behindProxy.url)).toEqual([200, 200, 200, 200, 200, 200]);
+  });
+});
+
+/** A GET sent with its path exactly as written (fetch would resolve `%2e%2e` before sending). */
+function rawGet(base: string, path: string, token: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ hostname, port, path, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('path normalisation', () => {
+  it('when a path holds a dot segment, plain or percent-encoded, then 400 and nothing is forwarded', async () => {
+    const order = await stub();
+    const gw = await gateway({ ORDER_URL: order.url });
+    const token = await tokenFor('alice');
+    for (const path of ['/api/orders/%2e%2e/history', '/api/orders/%2E%2e/history', '/api/orders/../history', '/api/orders/./history', '/api/orders/.%2e/history']) {
+      const answer = await rawGet(gw.url, path, token);
+      expect(answer.status, path).toBe(400);
+      expect(JSON.parse(answer.body), path).toMatchObject({ error: { code: 'REQUEST.DOT_SEGMENT' } });
+    }
+    expect(order.hits()).toBe(0);
+    // A dot inside a segment is an ordinary character.
+    expect((await rawGet(gw.url, '/api/orders/a.b/history', token)).status).toBe(200);
+  });
 });
 
 describe('graceful degradation of product reads', () => {
@@ -250,5 +296,27 @@ describe('checkout while payments are down', () => {
     const refused = await call(`${gw.url}/api/orders`, { method: 'POST', token, body });
     expect(refused.status).toBe(503);
     expect(refused.body).toMatchObject({ error: { code: 'DEPENDENCY.UNAVAILABLE', details: { dependency: 'payment' } } });
+  });
+});
+
+describe('log-in throttling per client address', () => {
+  it('when one address fails to log in more than 20 times, then further attempts get 429 with Retry-After without reaching the user service', async () => {
+    const user = await stub((_req, res) => json(res, 401, { error: { code: 'AUTH.INVALID_CREDENTIALS', message: 'invalid email or password' } }));
+    const gw = await gateway({ USER_URL: user.url });
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const body = JSON.stringify({ email: `victim-${i}@example.com`, password: 'guess' });
+      statuses.push((await call(`${gw.url}/api/users/login`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })).status);
+    }
+    expect(statuses.slice(0, 20)).toEqual(Array.from({ length: 20 }, () => 401));
+    expect(statuses.slice(20)).toEqual([429, 429, 429, 429, 429]);
+    expect(user.hits('/users/login')).toBe(20);
+    const limited = await call(`${gw.url}/api/users/login`, {
+      method: 'POST',
+      body: JSON.stringify({ email: 'a@example.com', password: 'x' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(limited.body).toMatchObject({ error: { code: 'AUTH.TOO_MANY_ATTEMPTS' } });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 });

@@ -24,7 +24,8 @@ function parseBaseUrl(raw) {
 }
 
 export const BASE_URL = parseBaseUrl(env('BASE_URL', 'http://127.0.0.1:8080'));
-export const ADMIN_TOKEN = env('ADMIN_TOKEN', 'dev-admin-token');
+// run.sh sets it from the running local stack (.data/admin-token) when it is not given.
+export const ADMIN_TOKEN = env('ADMIN_TOKEN', '');
 export const REPORT_DIR = env('REPORT_DIR', 'reports').replace(/\/$/, '');
 // run.sh passes one stamp so the HTML export and the summary files share a name.
 export const REPORT_STAMP = env('REPORT_STAMP', '');

@@ -239,6 +239,15 @@ describe('bad input is refused with a clear 4xx and changes nothing', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
   });
 
+  it('when the stack starts, then its admin token is random: the well-known dev token of earlier versions is refused everywhere', async () => {
+    expect(stack.adminToken).toMatch(/^[0-9a-f]{32}$/);
+    for (const url of [stack.gatewayUrl, ...Object.values(stack.urls)]) {
+      const refused = await fetch(`${url}/admin/faults`, { headers: { 'x-admin-token': 'dev-admin-token' } });
+      expect(refused.status, url).toBe(403);
+      expect((await fetch(`${url}/admin/faults`, { headers: { 'x-admin-token': stack.adminToken } })).status, url).toBe(200);
+    }
+  });
+
   it('when the admin API is asked for a service named like an Object member, then 404, not 500', async () => {
     // `constructor` passes the name pattern and used to resolve to Object.prototype.constructor.
     for (const [method, path, body] of [
@@ -247,7 +256,7 @@ describe('bad input is refused with a clear 4xx and changes nothing', () => {
     ] as const) {
       const answer = await fetch(`${stack.gatewayUrl}${path}`, {
         method,
-        headers: { 'x-admin-token': 'dev-admin-token', 'content-type': 'application/json' },
+        headers: { 'x-admin-token': stack.adminToken, 'content-type': 'application/json' },
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
       expect(answer.status, `${method} ${path}`).toBe(404);

@@ -34,7 +34,7 @@ const failure = (run: ScenarioRun) => `${run.report.suite} crossed a threshold:\
 
 describe('the load checks against the real system', () => {
   it('when the smoke tour touches every endpoint, then every check and threshold passes', async () => {
-    const run = await runSmoke({ baseUrl: stack.gatewayUrl, adminToken: 'dev-admin-token', env: withCiProfile(file, {}), scenarioFile: file, reportDir });
+    const run = await runSmoke({ baseUrl: stack.gatewayUrl, adminToken: stack.adminToken, env: withCiProfile(file, {}), scenarioFile: file, reportDir });
     process.stdout.write(`\n${run.text}\n`);
     expect(run.report.thresholds.length).toBeGreaterThan(0);
     expect(run.report.passed, failure(run)).toBe(true);
@@ -43,7 +43,7 @@ describe('the load checks against the real system', () => {
   it('when payment has an outage mid-run, then catalog reads hold, checkout fails fast with 503 naming payment and recovers within 60 s', async () => {
     // The CI profile: short preset (baseline 25 s, onset 5 s, outage 25 s, healing 60 s: the rule under
     // test, recovery 25 s) and the p95 noise floor raised to 25 ms; the thresholds are the issue's.
-    const run = await runDegradation({ baseUrl: stack.gatewayUrl, adminToken: 'dev-admin-token', env: withCiProfile(file, {}), scenarioFile: file, reportDir });
+    const run = await runDegradation({ baseUrl: stack.gatewayUrl, adminToken: stack.adminToken, env: withCiProfile(file, {}), scenarioFile: file, reportDir });
     process.stdout.write(`\n${run.text}\n`);
     expect(run.report.phases?.map((p) => p.phase)).toEqual(['baseline', 'onset', 'outage', 'healing', 'recovery']);
     expect(run.report.passed, failure(run)).toBe(true);

@@ -31,7 +31,6 @@ interface Rule {
   expr: string;
 }
 
-const ADMIN = { 'x-admin-token': 'dev-admin-token' };
 const PROCESSES: ProcessName[] = ['gateway', 'user', 'catalog', 'order', 'inventory', 'payment', 'notification'];
 /**
  * Made from spans, not scraped: span metrics by the Collector's spanmetrics connector, the service graph by
@@ -72,7 +71,7 @@ async function scrapeAll(): Promise<Sample[]> {
 }
 
 async function inject(fault: Record<string, unknown>): Promise<void> {
-  const answer = await api.post('/admin/faults', fault, ADMIN);
+  const answer = await api.post('/admin/faults', fault, { 'x-admin-token': stack.adminToken });
   expect(answer.status, JSON.stringify(answer.body)).toBe(201);
 }
 

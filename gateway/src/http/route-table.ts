@@ -64,6 +64,8 @@ export interface ApiRoute extends RouteDoc {
   gate?: 'payments';
   /** The service replays a request that repeats its Idempotency-Key, so the gateway may retry one that carries it. */
   retryWithIdempotencyKey?: boolean;
+  /** Each 401 it answers counts against the client address; past a few, the address waits (429, growing delays). */
+  throttleFailures?: boolean;
 }
 
 /** An admin route: behind the admin token, answered by the handler registered under its operationId (admin.ts). */
@@ -117,7 +119,10 @@ export const API_ROUTES: readonly ApiRoute[] = [
     auth: 'none',
     body: 'LoginBody',
     success: { status: 200, description: 'A bearer token.', schema: 'Token' },
-    errors: { 401: ['AUTH.INVALID_CREDENTIALS'] },
+    description:
+      'After 5 failed attempts for one account (20 from one client address) each further attempt must wait, 1 s doubling up to 15 min: 429 with Retry-After, even with the right password.',
+    errors: { 401: ['AUTH.INVALID_CREDENTIALS'], 429: ['AUTH.TOO_MANY_ATTEMPTS'] },
+    throttleFailures: true,
   },
   {
     method: 'get',

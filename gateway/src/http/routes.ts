@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { LruCache, type Logger } from '@tracemart/platform';
+import { AppError, FailureThrottle, LOGIN_THROTTLE_PER_ADDRESS, LruCache, type Logger } from '@tracemart/platform';
 import { USER_ID_HEADER } from '@tracemart/contracts';
 import { toUpstreamError, UpstreamHttpError, type OutgoingRequest, type UpstreamClient, type UpstreamResponse } from '../upstream/forward';
 import type { PaymentHealth } from '../upstream/payment-health';
@@ -21,6 +21,8 @@ export function apiRoutes(deps: { upstreams: Upstreams; jwtSecret: string; payme
   const { upstreams, jwtSecret, payment } = deps;
   const stale = new LruCache<string, UpstreamResponse>(deps.staleEntries);
   const gates: Record<NonNullable<ApiRoute['gate']>, () => void> = { payments: () => payment.assertAvailable() };
+  // Brute-force protection per client address (the user service throttles per account too).
+  const failures = new FailureThrottle(LOGIN_THROTTLE_PER_ADDRESS);
   const router = Router();
 
   const to =
@@ -31,12 +33,20 @@ export function apiRoutes(deps: { upstreams: Upstreams; jwtSecret: string; payme
       // A signed-in user's data (orders, ledger, notifications) is kept by no cache between them and us.
       if (userId) res.setHeader('cache-control', 'no-store');
       if (route.gate) gates[route.gate]();
+      const client = `ip:${req.ip ?? 'unknown'}`;
+      if (route.throttleFailures) {
+        const verdict = failures.check(client);
+        if (!verdict.allowed)
+          throw new AppError('too_many_requests', 'AUTH.TOO_MANY_ATTEMPTS', 'too many failed attempts; try again later', { retryAfterSeconds: verdict.retryAfterSeconds });
+      }
       const outgoing = toOutgoing(req, res, userId);
       const cacheKey = route.staleOnError ? outgoing.path : undefined;
       // An open breaker means the call would be refused anyway: answer from the cache without waiting.
       if (cacheKey && upstream.breakerState() === 'open' && serveStale(res, stale.get(cacheKey))) return;
       try {
         const answer = await upstream.call(outgoing, { retryable: isIdempotent(req, route), deadline });
+        if (route.throttleFailures && answer.status === 401) failures.failed(client);
+        if (route.throttleFailures && answer.status < 300) failures.succeeded(client);
         if (cacheKey && answer.status === 200) stale.set(cacheKey, answer);
         if (req.method !== 'GET')
           deps.logger.info({ method: req.method, route: `${req.baseUrl}${req.route?.path ?? ''}`, status: answer.status, upstream: upstream.name }, 'write forwarded');

@@ -4,11 +4,12 @@
  * under whatever the environment sets (DEGRADATION_SCALE=full for the full run, and every variable the
  * k6 scripts read).
  *
- * Environment: BASE_URL (http://127.0.0.1:8080, loopback only), ADMIN_TOKEN (dev-admin-token),
+ * Environment: BASE_URL (http://127.0.0.1:8080, loopback only), ADMIN_TOKEN (that of the stack `npm start` runs, from .data/admin-token),
  * REPORT_DIR (reports), REPORT_STAMP (now). Exit code as k6's: 0 every threshold passed, 99 a threshold
  * failed, 107 the run could not start (gateway unreachable, admin API refused), 2 usage.
  */
 import { resolve } from 'node:path';
+import { readAdminToken } from '@tracemart/stack';
 import { runDegradation } from './scenarios/degradation';
 import { runSmoke } from './scenarios/smoke';
 import { loadScenarioFile, withCiProfile } from './scenario-file';
@@ -29,7 +30,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   try {
     const result = await run({
       baseUrl,
-      adminToken: env.ADMIN_TOKEN || 'dev-admin-token',
+      adminToken: env.ADMIN_TOKEN || readAdminToken(resolve('.data')) || '',
       env: withCiProfile(file, env),
       scenarioFile: file,
       reportDir,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnManaged, type ManagedProcess } from './process';
 import { canConnect, freePort, httpOk, waitUntil } from './ports';
@@ -178,6 +178,8 @@ export interface Stack {
   processes: Map<string, ManagedProcess>;
   /** Secret shared by the user service (signs) and the gateway (verifies). */
   jwtSecret: string;
+  /** The admin API's credential (`x-admin-token`) on every process of this stack. */
+  adminToken: string;
   prometheusUrl?: string;
   stop: () => Promise<void>;
 }
@@ -197,13 +199,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (options.freePorts) for (const name of Object.keys(ports) as ProcessName[]) ports[name] = await freePort();
     const urls = Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, `http://127.0.0.1:${port}`])) as Record<ProcessName, string>;
     const jwtSecret = options.env?.JWT_SECRET ?? randomBytes(32).toString('hex');
+    // The admin credential (fault injection, dead letters, consumer pause): random per start unless ADMIN_TOKEN is
+    // given, so no well-known token opens the admin API of a running stack.
+    const adminToken = options.env?.ADMIN_TOKEN ?? randomBytes(16).toString('hex');
     const common: Record<string, string> = {
       NATS_URL: infra.natsUrl,
       MONGODB_URL: infra.mongoUrl,
       HOST: '127.0.0.1',
       JWT_SECRET: jwtSecret,
-      // The local admin credential (fault injection, dead letters); override with ADMIN_TOKEN.
-      ADMIN_TOKEN: 'dev-admin-token',
+      ADMIN_TOKEN: adminToken,
       GATEWAY_URL: urls.gateway,
       USER_URL: urls.user,
       CATALOG_URL: urls.catalog,
@@ -260,6 +264,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(infra.postgresUrl ? { postgresUrl: infra.postgresUrl } : {}),
       processes,
       jwtSecret,
+      adminToken,
       ...(prometheusUrl ? { prometheusUrl } : {}),
       stop: stopAll,
     };
@@ -269,10 +274,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 }
 
-/** Writes the stack's URLs for other tools (the fault CLI, k6) to find. */
+/** Where `npm start` keeps the running stack's admin token for the fault CLI, the load harness and k6 (0600). */
+export const adminTokenFile = (dataDir: string): string => join(dataDir, 'admin-token');
+
+/** The running local stack's admin token, if one is running from `dataDir`. */
+export function readAdminToken(dataDir: string): string | undefined {
+  const file = adminTokenFile(dataDir);
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
+}
+
+/** Writes the stack's URLs for other tools (the fault CLI, k6) to find, and its admin token (owner-only). */
 export function writeStackFile(dataDir: string, stack: Stack): void {
   writeFileSync(
     join(dataDir, 'stack.json'),
     JSON.stringify({ gatewayUrl: stack.gatewayUrl, urls: stack.urls, natsUrl: stack.natsUrl, mongoUrl: stack.mongoUrl, prometheusUrl: stack.prometheusUrl }, null, 2),
   );
+  writeFileSync(adminTokenFile(dataDir), `${stack.adminToken}\n`, { mode: 0o600 });
+  chmodSync(adminTokenFile(dataDir), 0o600);
 }

@@ -82,6 +82,22 @@ describe('login', () => {
     expect(unknownEmail.body).toEqual(wrongPassword.body);
   });
 
+  it('when 30 wrong passwords are tried for one account, then attempts past the fifth get 429 with Retry-After, the right password too; other accounts are unaffected', async () => {
+    const user = newUser('Mallory');
+    await register(user);
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await service.api.post('/users/login', { email: user.email, password: `guess ${i}` })).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toEqual(Array.from({ length: 25 }, () => 429));
+    const right = await service.api.post<ErrorBody>('/users/login', { email: user.email, password: user.password });
+    expect(right.status).toBe(429);
+    expect(right.body.error.code).toBe('AUTH.TOO_MANY_ATTEMPTS');
+    expect(Number(right.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const other = newUser('Trent');
+    await register(other);
+    expect((await service.api.post('/users/login', { email: other.email, password: other.password })).status).toBe(200);
+  });
+
   it('when the password is an operator object, then 400 and no token', async () => {
     const user = newUser();
     await register(user);

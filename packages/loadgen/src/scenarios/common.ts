@@ -8,7 +8,8 @@ import type { Shop } from '../shop';
 export interface ScenarioOptions {
   /** The gateway, e.g. http://127.0.0.1:8080; loopback only. */
   baseUrl: string;
-  adminToken?: string;
+  /** The admin API credential (fault injection); the running local stack's when absent. */
+  adminToken: string;
   /** Overrides as the k6 scripts read them from __ENV (DEGRADATION_SCALE, CHECKOUT_POLL_TRIES, …). */
   env?: Env;
   scenarioFile?: ScenarioFile;
@@ -58,7 +59,7 @@ export function createShop(options: ScenarioOptions, poll: Shop['poll']): { shop
   const shop: Shop = {
     http: new HttpClient(options.baseUrl, metrics),
     metrics,
-    adminToken: options.adminToken ?? 'dev-admin-token',
+    adminToken: options.adminToken,
     poll,
     log: (line) => log.add(line),
   };

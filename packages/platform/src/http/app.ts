@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { AppError, httpStatusByKind, isAppError } from '../errors';
+import { TokenBucketLimiter } from '../resilience/rate-limit';
 import { faultMiddleware } from '../faults/http';
 import type { FaultInjector } from '../faults/injector';
 import { getTelemetryHandle } from '../telemetry/handle';
@@ -23,6 +24,11 @@ export interface BaseAppOptions {
   admin?: RequestHandler;
   /** Injected faults, applied to every route added after this scaffold (never to probes or /admin). */
   faults?: FaultInjector;
+  /**
+   * Addresses (or CIDR ranges) of proxies whose `X-Forwarded-For` names the client. None by default: the client is
+   * the connection's peer, so no caller can choose the address that rate limits and logs see.
+   */
+  trustedProxies?: readonly string[];
 }
 
 export interface ErrorBody {
@@ -34,10 +40,10 @@ export interface ErrorBody {
  * operator-key rejection, request and trace id headers. Routes go on the returned app, then
  * `finishApp` adds the 404 and the central error handler.
  */
-export function createBaseApp({ logger, readiness, bodyLimit = '64kb', admin, faults }: BaseAppOptions): Express {
+export function createBaseApp({ logger, readiness, bodyLimit = '64kb', admin, faults, trustedProxies = [] }: BaseAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', trustedProxies.length > 0 ? [...trustedProxies] : false);
 
   app.get('/livez', (_req, res) => {
     res.json({ status: 'alive' });
@@ -71,10 +77,23 @@ export function createBaseApp({ logger, readiness, bodyLimit = '64kb', admin, fa
   });
   app.use(express.json({ limit: bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(rejectUnsafeInput());
-  if (admin) app.use('/admin', admin);
+  if (admin) app.use('/admin', adminRateLimit(), admin);
   if (faults) app.use(faultMiddleware(faults));
   app.locals.logger = logger;
   return app;
+}
+
+/** Admin calls per client address: plenty for an operator, a drill or a load test, far too few to guess a token. */
+export const ADMIN_RATE = { ratePerSecond: 10, burst: 30 };
+
+/** The admin API's own token bucket per client address, checked before the credential: 429 with Retry-After. */
+function adminRateLimit(): RequestHandler {
+  const limiter = new TokenBucketLimiter(ADMIN_RATE);
+  return (req, _res, next) => {
+    const result = limiter.take(req.ip ?? 'unknown');
+    if (result.allowed) return next();
+    next(new AppError('too_many_requests', 'ADMIN.RATE_LIMITED', 'too many admin requests', { retryAfterSeconds: result.retryAfterSeconds }));
+  };
 }
 
 function requestIds(): RequestHandler {
@@ -89,13 +108,19 @@ function requestIds(): RequestHandler {
   };
 }
 
-/** Operator keys and control characters in the body, the query or the path are a 400 before any route runs. */
+/**
+ * Operator keys and control characters in the body, the query or the path are a 400 before any route runs, and so
+ * is a `.` or `..` path segment, however encoded: URL parsers (undici's too) resolve `%2e%2e` as `..`, so
+ * `/api/orders/%2e%2e/history` would reach a different route of the service behind the gateway than it matched here.
+ */
 function rejectUnsafeInput(): RequestHandler {
   return (req, _res, next) => {
     try {
       assertSafeInput(req.body, 'request body');
       assertSafeInput(req.query, 'query');
-      assertSafeInput(decodeURIComponent(req.path), 'path');
+      const segments = req.path.split('/').map((segment) => decodeURIComponent(segment));
+      assertSafeInput(segments.join('/'), 'path');
+      if (segments.some((segment) => segment === '.' || segment === '..')) throw new AppError('invalid', 'REQUEST.DOT_SEGMENT', 'the path holds a . or .. segment');
       next();
     } catch (err) {
       next(err instanceof URIError ? new AppError('invalid', 'REQUEST.MALFORMED_PATH', 'the path is not valid percent-encoding') : err);

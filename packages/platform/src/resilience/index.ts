@@ -4,3 +4,4 @@ export * from './bulkhead';
 export * from './lru';
 export * from './rate-limit';
 export * from './timeout';
+export * from './failure-throttle';
