@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { AppError, FailureThrottle, LOGIN_THROTTLE_PER_ADDRESS, LruCache, type Logger } from '@tracemart/platform';
+import { FailureThrottle, LOGIN_THROTTLE_PER_ADDRESS, LruCache, type Logger } from '@tracemart/platform';
 import { USER_ID_HEADER } from '@tracemart/contracts';
 import { toUpstreamError, UpstreamHttpError, type OutgoingRequest, type UpstreamClient, type UpstreamResponse } from '../upstream/forward';
 import type { PaymentHealth } from '../upstream/payment-health';
@@ -33,20 +33,14 @@ export function apiRoutes(deps: { upstreams: Upstreams; jwtSecret: string; payme
       // A signed-in user's data (orders, ledger, notifications) is kept by no cache between them and us.
       if (userId) res.setHeader('cache-control', 'no-store');
       if (route.gate) gates[route.gate]();
-      const client = `ip:${req.ip ?? 'unknown'}`;
-      if (route.throttleFailures) {
-        const verdict = failures.check(client);
-        if (!verdict.allowed)
-          throw new AppError('too_many_requests', 'AUTH.TOO_MANY_ATTEMPTS', 'too many failed attempts; try again later', { retryAfterSeconds: verdict.retryAfterSeconds });
-      }
+      const recordOutcome = route.throttleFailures ? throttledClient(failures, req) : undefined;
       const outgoing = toOutgoing(req, res, userId);
       const cacheKey = route.staleOnError ? outgoing.path : undefined;
       // An open breaker means the call would be refused anyway: answer from the cache without waiting.
       if (cacheKey && upstream.breakerState() === 'open' && serveStale(res, stale.get(cacheKey))) return;
       try {
         const answer = await upstream.call(outgoing, { retryable: isIdempotent(req, route), deadline });
-        if (route.throttleFailures && answer.status === 401) failures.failed(client);
-        if (route.throttleFailures && answer.status < 300) failures.succeeded(client);
+        recordOutcome?.(answer.status);
         if (cacheKey && answer.status === 200) stale.set(cacheKey, answer);
         if (req.method !== 'GET')
           deps.logger.info({ method: req.method, route: `${req.baseUrl}${req.route?.path ?? ''}`, status: answer.status, upstream: upstream.name }, 'write forwarded');
@@ -63,6 +57,16 @@ export function apiRoutes(deps: { upstreams: Upstreams; jwtSecret: string; payme
 
   for (const route of API_ROUTES) router[route.method](route.path, to(route, upstreams[route.upstream]));
   return router;
+}
+
+/** Refuses a client address that must wait after failing too often; else returns how to count this request's answer. */
+function throttledClient(failures: FailureThrottle, req: Request): (status: number) => void {
+  const client = `ip:${req.ip ?? 'unknown'}`;
+  failures.assertAllowed(client);
+  return (status) => {
+    if (status === 401) failures.failed(client);
+    else if (status < 300) failures.succeeded(client);
+  };
 }
 
 /**

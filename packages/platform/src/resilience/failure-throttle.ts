@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../clock';
+import { AppError } from '../errors';
 
 export interface FailureThrottleOptions {
   /** Failures allowed before any wait (within `forgetAfterMs` of each other). */
@@ -10,6 +11,8 @@ export interface FailureThrottleOptions {
   forgetAfterMs: number;
   /** Keys remembered at most (oldest forgotten first), so a flood of keys cannot grow memory without bound. */
   maxKeys?: number;
+  /** The error code of the 429 that `assertAllowed` throws. */
+  code?: string;
   clock?: Clock;
 }
 
@@ -39,6 +42,15 @@ export class FailureThrottle {
     return waitMs <= 0 ? { allowed: true } : { allowed: false, retryAfterSeconds: Math.ceil(waitMs / 1000) };
   }
 
+  /** Throws a 429 (with Retry-After) when `key` must still wait. */
+  assertAllowed(key: string): void {
+    const verdict = this.check(key);
+    if (!verdict.allowed)
+      throw new AppError('too_many_requests', this.options.code ?? 'TOO_MANY_FAILURES', 'too many failed attempts; try again later', {
+        retryAfterSeconds: verdict.retryAfterSeconds,
+      });
+  }
+
   failed(key: string): void {
     const failures = (this.current(key)?.failures ?? 0) + 1;
     this.entries.delete(key);
@@ -62,6 +74,6 @@ export class FailureThrottle {
 
 const MINUTE = 60_000;
 /** Log-in attempts per account (the user service): 5 free failures, then 1 s doubling up to 15 min. */
-export const LOGIN_THROTTLE_PER_ACCOUNT = { freeFailures: 5, baseDelayMs: 1_000, maxDelayMs: 15 * MINUTE, forgetAfterMs: 15 * MINUTE };
+export const LOGIN_THROTTLE_PER_ACCOUNT = { freeFailures: 5, baseDelayMs: 1_000, maxDelayMs: 15 * MINUTE, forgetAfterMs: 15 * MINUTE, code: 'AUTH.TOO_MANY_ATTEMPTS' };
 /** Log-in attempts per client address (the gateway): more free failures, since many people may share an address. */
 export const LOGIN_THROTTLE_PER_ADDRESS = { ...LOGIN_THROTTLE_PER_ACCOUNT, freeFailures: 20 };

@@ -9,9 +9,7 @@ import type { UserDeps } from '../dependencies';
  */
 export async function logIn({ users, jwt, decoyHash, loginFailures }: UserDeps, credentials: { email: string; password: string }): Promise<{ token: string; expiresIn: number }> {
   const account = `account:${credentials.email}`;
-  const verdict = loginFailures.check(account);
-  if (!verdict.allowed)
-    throw new AppError('too_many_requests', 'AUTH.TOO_MANY_ATTEMPTS', 'too many failed attempts; try again later', { retryAfterSeconds: verdict.retryAfterSeconds });
+  loginFailures.assertAllowed(account);
   const user = await users.findByEmail(credentials.email);
   const grant = grantFor(user, await verifyPassword(credentials.password, hashToCheck(user, decoyHash)));
   if (!grant) {
