@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what tracemart needs on this machine, idempotently; tool binaries go to the git-ignored .tools/.
 #
-#   scripts/setup.sh          what RUNNING needs (`npm start`): nats-server, Prometheus and PostgreSQL (Debian
-#                             packages), FerretDB v1.24.2 (built from the Go module proxy), npm dependencies.
+#   scripts/setup.sh          what RUNNING needs (`npm start`): Prometheus and PostgreSQL (Debian packages),
+#                             nats-server v2.12.3 and FerretDB v1.24.2 (built from the Go module proxy), npm
+#                             dependencies.
 #   scripts/setup.sh --all    also what TESTING needs (`npm test`): the local telemetry backends (Jaeger,
 #                             VictoriaLogs, an OpenTelemetry Collector: scripts/build-telemetry.sh), the dashboard
 #                             schema checker, the deploy validators, and under CI (or TRACEMART_IMAGES=1) a Docker
@@ -17,6 +18,8 @@ TOOLS="$ROOT/.tools"
 BIN="$TOOLS/bin"
 mkdir -p "$BIN"
 FERRETDB_VERSION=v1.24.2
+# Debian's nats-server (2.9) lacks what the stack uses: subject transforms, partition(), multiple filter subjects.
+NATS_SERVER_VERSION=v2.12.3
 ALL=false
 for arg in "$@"; do
   case "$arg" in
@@ -24,8 +27,8 @@ for arg in "$@"; do
     *) echo "usage: scripts/setup.sh [--all]" >&2; exit 2 ;;
   esac
 done
-STEPS=3
-$ALL && STEPS=7
+STEPS=4
+$ALL && STEPS=8
 step=0
 say() { printf '[setup] %s\n' "$*"; }
 next() {
@@ -36,12 +39,23 @@ next() {
 # shellcheck source=lib/apt.sh
 source scripts/lib/apt.sh
 
-next "Debian packages: nats-server, prometheus, postgresql"
+next "Debian packages: prometheus, postgresql"
 packages=()
-command -v nats-server >/dev/null 2>&1 || packages+=(nats-server)
 command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || packages+=(prometheus)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
 if [ ${#packages[@]} -gt 0 ]; then apt_install "${packages[@]}"; else say "already installed"; fi
+
+next "nats-server $NATS_SERVER_VERSION"
+if [ ! -x "$BIN/nats-server" ] || ! "$BIN/nats-server" --version 2>/dev/null | grep -qx "nats-server: $NATS_SERVER_VERSION"; then
+  say "building nats-server into .tools/bin (go, one-off, about 25 s)"
+  # The same route as FerretDB below: download the module, copy it out of the read-only module cache, build it.
+  dir=$(go mod download -json "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  rm -rf "$TOOLS/src/nats-server" && mkdir -p "$TOOLS/src" && cp -r "$dir" "$TOOLS/src/nats-server" && chmod -R u+w "$TOOLS/src/nats-server"
+  (cd "$TOOLS/src/nats-server" && go build -trimpath -o "$BIN/nats-server" .)
+  rm -rf "$TOOLS/src/nats-server"
+else
+  say "already built"
+fi
 
 next "FerretDB $FERRETDB_VERSION"
 if [ ! -x "$BIN/ferretdb" ] || ! "$BIN/ferretdb" --version 2>/dev/null | grep -q "${FERRETDB_VERSION#v}"; then

@@ -13,6 +13,10 @@
  *                     max rate, to show where the time of the missed targets goes
  *   D  telemetry on, traces exported over OTLP to a receiver in this process: checkouts at half the max
  *                     rate, each saga's trace broken down (database, processor, hops, code)
+ *   E  telemetry on, 20,000 past orders seeded: the max-rate search again
+ *   F  telemetry on, two instances of every service (the saga partitioned across them): the max-rate search again,
+ *                     beside A's one instance each; both on the default 3-node NATS cluster
+ * A-F all run NATS as the stack's default 3-node JetStream cluster (R3 streams).
  * Everything is loopback traffic from the load harness (@tracemart/loadgen) in this process: autocannon request
  * streams and open-model checkouts over undici, percentiles from HDR histograms. Bounded: about 12 minutes.
  */
@@ -52,6 +56,8 @@ const CRITERIA = { acceptedMin: 0.99, droppedMax: 0.01, completedMin: 0.99, post
 const USERS = 20;
 /** Past orders in the databases before the growth search (stack E). */
 const GROWTH_ORDERS = QUICK ? 300 : Number(process.env.BENCH_GROWTH_ORDERS ?? 20_000);
+/** Instances of every service in stack F (the scaling row). */
+const SCALE_INSTANCES = 2;
 /** Closed-loop customers (issue: 32 for 60 s, 0 5xx, 0 breaker openings, every accepted order terminal within 10 s). */
 const CUSTOMERS = 32;
 const CUSTOMERS_SECONDS = QUICK ? 6 : 60;
@@ -100,6 +106,8 @@ export interface Results {
   customers?: (CustomersRun & { stockUnitsBefore: number; breakers?: BreakerOpenings | undefined; usage: UsageWindow }) | undefined;
   /** Stack E: the max-rate search again after `orders` past orders were seeded, with document counts. */
   growth?: { orders: number; seedSeconds: number; search: SearchResult; countsBefore: CollectionCounts; countsAfter: CollectionCounts } | undefined;
+  /** Stack F: the max-rate search with `instances` of every service (A is the same with one each). */
+  scaling?: { instances: number; natsNodes: number; coldStartMs: number; search: SearchResult } | undefined;
   notes: string[];
 }
 
@@ -454,6 +462,18 @@ async function main(): Promise<void> {
     results.growth = { orders: GROWTH_ORDERS, seedSeconds: seeded.seconds, search, countsBefore, countsAfter: await countDocuments(e.stack.mongoUrl) };
   } finally {
     await e.stop();
+  }
+
+  log(`stack F (telemetry on): ${SCALE_INSTANCES} instances of every service, cold start`);
+  const f = await startFreshStack(root, { telemetry: true, instances: SCALE_INSTANCES });
+  try {
+    log(`ready in ${f.coldStartMs} ms`);
+    const idle = await idleUsage(f);
+    const users = await makeUsers(f.stack.gatewayUrl, USERS);
+    const search = await searchMaxRate(f, users, `on, ${SCALE_INSTANCES} instances`, idle);
+    results.scaling = { instances: SCALE_INSTANCES, natsNodes: f.stack.natsNodes.length, coldStartMs: f.coldStartMs, search };
+  } finally {
+    await f.stop();
   }
 
   results.durationS = Math.round((Date.now() - began) / 1000);

@@ -99,6 +99,12 @@ export function renderMarkdown(r: Results): string {
       `| Max sustainable checkout rate after ${r.growth.orders} past orders (${events ?? '?'} order events; seeded in ${r.growth.seedSeconds.toFixed(0)} s; counts below) | ${grown ? `**${grown.rate}/s**` : 'none'} = ${share !== undefined ? pct(share * 100) : 'n/a'} of the fresh figure (search stopped: ${r.growth.search.stoppedBy}) | ≥ ${pct(TARGETS.grownRateShare * 100)} of fresh | ${verdict(share === undefined ? false : share >= TARGETS.grownRateShare)} |`,
     );
   }
+  if (r.scaling) {
+    const scaled = r.scaling.search.max;
+    lines.push(
+      `| Max sustainable checkout rate, ${r.scaling.instances} instances of every service vs 1 (${r.scaling.natsNodes} NATS nodes; saga partitioned across the instances; ready in ${(r.scaling.coldStartMs / 1000).toFixed(1)} s) | ${scaled ? `**${scaled.rate}/s**` : 'none'} vs ${maxOn ? `${maxOn.rate}/s` : 'none'} (search stopped: ${r.scaling.search.stoppedBy}) | shape only: on 2 cores a second instance adds processes, not cores | — |`,
+    );
+  }
   if (maxOn) {
     const nodeMs = nodeCpuMsPerCheckout(maxOn, r.idle.telemetryOn);
     lines.push(

@@ -21,14 +21,14 @@ export interface BenchStack {
  * the order service prices orders through the same gateway from the same address, so at benchmark
  * rates the limit (100/s per address) would measure itself rather than the system.
  */
-export async function startFreshStack(root: string, options: { telemetry: boolean; env?: Record<string, string> }): Promise<BenchStack> {
+export async function startFreshStack(root: string, options: { telemetry: boolean; env?: Record<string, string>; instances?: number }): Promise<BenchStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tracemart-bench-'));
   const env: Record<string, string> = { LOG_LEVEL: 'warn', RATE_LIMIT_PER_SECOND: '0', ...options.env };
   if (!options.telemetry) env.OTEL_SDK_DISABLED = 'true';
   const started = Date.now();
   let stack: Stack;
   try {
-    stack = await startStack({ root, dataDir, freePorts: true, env, readyTimeoutMs: 120_000, prometheus: true });
+    stack = await startStack({ root, dataDir, freePorts: true, env, readyTimeoutMs: 120_000, prometheus: true, ...(options.instances ? { instances: options.instances } : {}) });
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;

@@ -104,9 +104,11 @@ describe.each(OVERLAYS)('the %s overlay', (overlay) => {
     for (const w of workloads(objects)) {
       const template = podTemplate(objects, w);
       const podNonRoot = template.spec.securityContext?.runAsNonRoot === true;
+      // Probes belong to what keeps running: Kubernetes refuses them on init containers, and a Job's pod just ends.
+      const longRunning = w.kind === 'Job' ? [] : template.spec.containers;
       for (const c of containersOf(template)) {
         const where = `${w.kind}/${w.metadata.name}/${c.name}`;
-        for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) if (!c[probe]) problems.push(`${where}: no ${probe}`);
+        if (longRunning.includes(c)) for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) if (!c[probe]) problems.push(`${where}: no ${probe}`);
         for (const kind of ['requests', 'limits'] as const) {
           for (const resource of ['cpu', 'memory'] as const) if (!c.resources?.[kind]?.[resource]) problems.push(`${where}: no ${kind}.${resource}`);
         }
@@ -271,6 +273,91 @@ describe('the observability stack in the cluster', () => {
         (r) => r.source_labels.includes('__meta_kubernetes_pod_label_rollouts_pod_template_hash') && r.target_label === 'rollouts_pod_template_hash',
       );
       expect(keeps, `${job.job_name}: add a relabel rule from __meta_kubernetes_pod_label_rollouts_pod_template_hash`).toBe(true);
+    }
+  });
+});
+
+/** A container's environment as the process sees it: its envFrom ConfigMaps, then its own `env` (literal values only). */
+function effectiveEnv(objects: K8sObject[], container: { envFrom?: { configMapRef?: { name: string } }[]; env?: EnvVar[] }): Record<string, string | undefined> {
+  const fromConfigMaps = (container.envFrom ?? []).flatMap((from) => {
+    const map = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === from.configMapRef?.name);
+    return Object.entries(map?.data ?? {});
+  });
+  return { ...Object.fromEntries(fromConfigMaps), ...plainEnv(container.env ?? []) };
+}
+
+describe.each(OVERLAYS)('the replicated data stores in the %s overlay', (overlay) => {
+  const objects = render(overlay);
+  const tracemart = TRACEMART.map((name) => {
+    const deployment = findObject(objects, 'Deployment', name);
+    if (!deployment) throw new Error(`no Deployment ${name}`);
+    const container = deployment.spec.template.spec.containers[0]!;
+    return { name, container, env: effectiveEnv(objects, container) };
+  });
+  const services = tracemart.filter((t) => t.name !== 'gateway');
+  const configFile = (prefix: string, key: string) => objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith(`${prefix}-`))?.data?.[key] ?? '';
+
+  it('when NATS runs, then it is a StatefulSet of 3 behind a headless Service, each node routing to all three pods', () => {
+    const nats = findObject(objects, 'StatefulSet', 'nats')!;
+    expect(nats.spec.replicas).toBe(3);
+    const service = findObject(objects, 'Service', nats.spec.serviceName!)!;
+    expect(service.spec.clusterIP).toBe('None');
+    expect(service.spec.publishNotReadyAddresses).toBe(true);
+    const container = nats.spec.template.spec.containers[0]!;
+    expect(container.image).toMatch(/^nats:2\.12\.\d+-alpine$/);
+    const conf = configFile('nats-config', 'nats.conf');
+    const routes = [...conf.matchAll(/nats:\/\/([\w.-]+):6222/g)].map((m) => m[1]);
+    expect(routes).toEqual([0, 1, 2].map((i) => `nats-${i}.${service.metadata.name}`));
+    expect(conf).toMatch(/^cluster \{[\s\S]*name: tracemart/m);
+    // Each node names itself after its pod, the name the routes and /jsz use.
+    expect(conf).toMatch(/^server_name: \$POD_NAME$/m);
+    expect(container.env?.find((e) => e.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    expect(container.ports?.map((p) => p.containerPort)).toEqual(expect.arrayContaining([4222, 6222, 8222]));
+    expect(findObject(objects, 'PodDisruptionBudget', 'nats')).toBeDefined();
+  });
+
+  it('when a tracemart process connects to NATS, then it lists all three nodes and provisions streams with 3 replicas', () => {
+    for (const { name, env } of tracemart) {
+      expect(env.NATS_URL?.split(','), name).toEqual([0, 1, 2].map((i) => `nats://nats-${i}.nats:4222`));
+      expect(env.NATS_REPLICAS, name).toBe('3');
+    }
+  });
+
+  it('when a tracemart process starts, then its INSTANCE_ID is its pod name', () => {
+    for (const { name, container } of tracemart) {
+      expect(container.env?.find((e) => e.name === 'INSTANCE_ID')?.valueFrom?.fieldRef?.fieldPath, name).toBe('metadata.name');
+    }
+  });
+
+  it('when MongoDB runs, then it is a replica set of 3 members initiated by a Job with the same name and hosts', () => {
+    const mongodb = findObject(objects, 'StatefulSet', 'mongodb')!;
+    expect(mongodb.spec.replicas).toBe(3);
+    expect(findObject(objects, 'Service', mongodb.spec.serviceName!)?.spec.clusterIP).toBe('None');
+    const conf = parse(configFile('mongodb-config', 'mongod.conf')) as { replication?: { replSetName?: string }; security?: { keyFile?: string } };
+    expect(conf.replication?.replSetName).toBe('rs0');
+    expect(conf.security?.keyFile).toBeDefined();
+    const job = findObject(objects, 'Job', 'mongodb-rs-init')!;
+    const scripts = job.spec.template.spec.volumes!.find((v) => v.configMap?.name.startsWith('mongodb-replica-set-'))!;
+    const script = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === scripts.configMap!.name)!.data!['init-replica-set.js']!;
+    expect(script).toContain("rs.initiate({ _id: 'rs0', members })");
+    expect(script).toContain('[0, 1, 2].map((i) => ({ _id: i, host: `mongodb-${i}.mongodb:27017` }))');
+    expect(script).toContain("'NotYetInitialized'");
+    expect(findObject(objects, 'PodDisruptionBudget', 'mongodb')).toBeDefined();
+  });
+
+  it('when a service connects to MongoDB, then its URL names the replica set and every member, with majority writes and reads', () => {
+    for (const { name, env } of services) {
+      // WHATWG URL takes one host only: the seed list is split out by hand.
+      const [, credentials, hosts, database, query] = /^mongodb:\/\/([^@]+)@([^/]+)\/([^?]+)\?(.*)$/.exec(env.MONGODB_URL ?? '') ?? [];
+      expect(credentials, name).toBe(`${name}:$(MONGODB_PASSWORD)`);
+      expect(hosts?.split(','), name).toEqual([0, 1, 2].map((i) => `mongodb-${i}.mongodb:27017`));
+      expect(database, name).toBe(`tracemart_${name}`);
+      expect(Object.fromEntries(new URLSearchParams(query)), name).toEqual({
+        authSource: `tracemart_${name}`,
+        replicaSet: 'rs0',
+        w: 'majority',
+        readConcernLevel: 'majority',
+      });
     }
   });
 });

@@ -17,6 +17,7 @@ const EXPECTED: string[] = [
   ...SERVICES.map(([s, p]) => `gateway -> ${s}:${p}`),
   'order -> gateway:8080',
   ...SERVICES.flatMap(([s]) => [`${s} -> nats:4222`, `${s} -> mongodb:27017`, `${s} -> otel-collector:4317`, `${s} -> otel-collector:4318`]),
+  'mongodb-rs-init -> mongodb:27017',
   'gateway -> otel-collector:4317',
   'gateway -> otel-collector:4318',
   'prometheus -> gateway:8080',
@@ -119,6 +120,27 @@ describe.each(OVERLAYS)('network policies in the %s overlay', (overlay) => {
       }
     }
     expect(actual.sort()).toEqual([...EXPECTED, ...EXTRA[overlay]!].sort());
+  });
+
+  it('when pods of one workload talk to each other, then only NATS routes and MongoDB replication are allowed', () => {
+    const actual: string[] = [];
+    for (const [name, pod] of pods) {
+      for (const port of pod.ports) {
+        if (allowed(policies, 'Egress', pod, pod, port) && allowed(policies, 'Ingress', pod, pod, port)) actual.push(`${name} -> ${name}:${port}`);
+      }
+    }
+    expect(actual.sort()).toEqual(['mongodb -> mongodb:27017', 'nats -> nats:6222']);
+  });
+
+  it('when the nats-box debug pod is started with its label, then it reaches the NATS clients port and nothing else', () => {
+    const natsBox: Peer = { labels: { 'app.kubernetes.io/name': 'nats-box' }, namespace: ns, external: false };
+    const actual: string[] = [];
+    for (const [name, pod] of pods) {
+      for (const port of pod.ports) {
+        if (allowed(policies, 'Egress', natsBox, pod, port) && allowed(policies, 'Ingress', pod, natsBox, port)) actual.push(`nats-box -> ${name}:${port}`);
+      }
+    }
+    expect(actual).toEqual(['nats-box -> nats:4222']);
   });
 
   it('when any pod resolves a name, then DNS to kube-dns is allowed', () => {

@@ -37,7 +37,7 @@ export interface KeyRef {
 export interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: { configMapKeyRef?: KeyRef; secretKeyRef?: KeyRef };
+  valueFrom?: { configMapKeyRef?: KeyRef; secretKeyRef?: KeyRef; fieldRef?: { fieldPath: string } };
 }
 
 export interface EnvFromSource {
@@ -101,6 +101,7 @@ export interface DeploymentSpec {
 
 export interface StatefulSetSpec {
   replicas?: number;
+  serviceName?: string;
   template: PodTemplate;
 }
 
@@ -162,7 +163,7 @@ export interface SpecOf {
   Deployment: DeploymentSpec;
   StatefulSet: StatefulSetSpec;
   Rollout: RolloutSpec;
-  Service: { selector: Record<string, string> };
+  Service: { selector: Record<string, string>; clusterIP?: string; publishNotReadyAddresses?: boolean };
   PodDisruptionBudget: { selector: { matchLabels: Record<string, string> } };
   NetworkPolicy: NetworkPolicySpec;
   AnalysisTemplate: { metrics: AnalysisMetric[] };
@@ -264,7 +265,8 @@ export function kubeconform(yamlText: string): { exitCode: number; resources: { 
   }
 }
 
-const WORKLOAD_KIND_LIST = ['Deployment', 'StatefulSet', 'Rollout'] as const;
+/** What runs pods: long-running workloads, and Jobs (one-off set-up such as initiating the MongoDB replica set). */
+const WORKLOAD_KIND_LIST = ['Deployment', 'StatefulSet', 'Rollout', 'Job'] as const;
 export const WORKLOAD_KINDS = new Set<string>(WORKLOAD_KIND_LIST);
 
 export type Workload = ObjectOf<(typeof WORKLOAD_KIND_LIST)[number]>;

@@ -7,7 +7,7 @@ import { connectMongo, createLogger, EventBus } from '@tracemart/platform';
 import { validateEvent } from '@tracemart/contracts';
 import { createOrderProjector } from '@tracemart/order-service/projections';
 import { rebuildOrderSummaries } from '../../scripts/projections/rebuild';
-import { apiClient, signUp, type ApiClient, consumerSettled, eventually, repoRoot } from '@tracemart/testing';
+import { apiClient, signUp, type ApiClient, eventually, groupSettled, repoRoot } from '@tracemart/testing';
 
 interface Order {
   id: string;
@@ -173,7 +173,7 @@ describe('bad input is refused with a clear 4xx and changes nothing', () => {
   });
   /** The order list is a read model that lags the saga: count once its projector has applied every event published so far. */
   const orderCount = async () => {
-    for (const stream of ['ORDERS', 'INVENTORY', 'PAYMENTS', 'NOTIFICATIONS']) await consumerSettled(bus, stream, `order-summary-${stream.toLowerCase()}`);
+    for (const stream of ['ORDERS', 'INVENTORY', 'PAYMENTS', 'NOTIFICATIONS']) await groupSettled(bus, stream, `order-summary-${stream.toLowerCase()}`);
     return (await alice.client.get<{ items: Order[] }>('/api/orders')).body.items.length;
   };
   const validItem = () => ({ productId: (products[6] as Product).id, quantity: 1 });

@@ -256,7 +256,7 @@ describe('every dashboard, recording rule and alert expression', () => {
     // A poisoned message: every consumer of the subject dead-letters it.
     const bus = await EventBus.connect({ url: stack.natsUrl, name: 'metrics-test', logger: createLogger('metrics-test', 'silent') });
     try {
-      await bus.js.publish('payments.declined', 'this is not an event', { msgID: randomUUID() });
+      await bus.js.publish('payments.declined.poison', 'this is not an event', { msgID: randomUUID() });
     } finally {
       await bus.drain();
     }

@@ -117,12 +117,22 @@ export function messagingDashboard(): Dashboard {
         }),
       )
       .withPanel(
+        timeSeries({
+          title: 'Partitions owned per instance',
+          description:
+            'Sharded saga processing: each order instance owns a fair share of the 8 partitions (NATS KV leases). Kill one and its share moves to the others within the lease TTL.',
+          unit: 'short',
+          width: 12,
+          series: [{ expr: 'max by (role, owner) (tracemart_partitions_owned)', legend: '{{role}} {{owner}}' }],
+        }),
+      )
+      .withPanel(
         tablePanel({
-          title: 'Leaders',
-          description: 'tracemart_leader_status == 1: the instance currently holding each role.',
-          width: 24,
-          height: 6,
-          series: [{ expr: 'max by (job, role, instance) (tracemart_leader_status) == 1', legend: '{{role}}' }],
+          title: 'Partition owners',
+          description: 'tracemart_partition_owner == 1: which instance owns each partition now.',
+          width: 12,
+          height: 8,
+          series: [{ expr: 'max by (role, partition, owner) (tracemart_partition_owner) == 1', legend: '{{role}} p{{partition}}' }],
         }),
       ),
   );

@@ -154,9 +154,9 @@ export function serviceDashboard(): Dashboard {
       )
       .withPanel(
         tablePanel({
-          title: 'Roles held (leader election)',
+          title: 'Partitions owned (sharded consumers)',
           width: 8,
-          series: [{ expr: 'max by (role, instance) (tracemart_leader_status{job="$service"})', legend: '{{role}}' }],
+          series: [{ expr: 'max by (role, owner) (tracemart_partitions_owned{job="$service"})', legend: '{{owner}}' }],
         }),
       )
       .withRow(row("Spans (the Collector's spanmetrics connector)"))

@@ -3,3 +3,4 @@ export * from './api';
 export * from './events';
 export * from './streams';
 export * from './catalog';
+export * from './partitions';

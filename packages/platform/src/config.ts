@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { adminTokenSchema } from './faults/config';
 
@@ -18,10 +19,23 @@ export const baseConfigSchema = z.object({
    * on, as an error fault that lasts 7 days. 0 (the default) means none.
    */
   FAULT_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** This process among the instances of its service (leases, partition ownership, logs); the stack sets `order-2`. */
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . -')
+    .default(`${hostname()}-${process.pid}`),
 });
 
 export const natsConfigSchema = z.object({
+  /** One server, or every node of the cluster, comma-separated (the client fails over between them). */
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /**
+   * Replicas of every stream and KV bucket this process provisions: 3 on a 3-node cluster (each write is acknowledged by
+   * a Raft majority, 2 of 3), 1 on a single server.
+   */
+  NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** Lease of a partition (NATS KV): an instance that stops renewing loses its partitions to the others after this. */
+  PARTITION_LEASE_TTL_MS: z.coerce.number().int().min(1_000).default(5_000),
 });
 
 export const mongoConfigSchema = z.object({

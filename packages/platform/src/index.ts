@@ -26,6 +26,8 @@ export * from './data/idempotency-keys';
 export * from './data/background-writes';
 export * from './coordination/leader-election';
 export * from './coordination/fence';
+export * from './coordination/partition-ownership';
+export * from './coordination/partition-plan';
 export * from './concurrency/keyed-lock';
 export * from './messaging/dead-letter-routes';
 export * from './data/documents';

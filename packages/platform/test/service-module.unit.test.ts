@@ -9,18 +9,46 @@ const events: EventCatalog = {
   types: ['orders.placed', 'orders.cancelled', 'orders.confirmed', 'payments.charged'],
   validate: (event) => event,
 };
+/** The contracts' scheme: `<type>.<orderId>` published, `<type>.<partition>.<orderId>` stored. */
+const sharded: EventCatalog = { ...events, partitions: 4, filterOf: (type, partition) => (partition === undefined ? `${type}.>` : `${type}.${partition}.*`) };
 const noop = async () => undefined;
 const envelope = (type: string): EventEnvelope => ({ id: '1', type, schemaVersion: 1, occurredAt: '', source: 't', correlationId: 'c', data: {} });
 
 describe('bindConsumer', () => {
   it('when a consumer handles one event type, then it filters on exactly that subject', () => {
-    expect(bindConsumer({ durable: 'a', on: { 'orders.placed': noop } }, events)).toEqual({ durable: 'a', stream: orders, subject: 'orders.placed', handles: ['orders.placed'] });
+    expect(bindConsumer({ durable: 'a', on: { 'orders.placed': noop } }, events)).toEqual({
+      durable: 'a',
+      stream: orders,
+      subjects: ['orders.placed'],
+      handles: ['orders.placed'],
+      partitioned: false,
+    });
   });
 
-  it("when it handles several types of one stream, then it filters on the stream's wildcard and acts on those types only", () => {
-    const binding = bindConsumer({ durable: 'a', on: { 'orders.placed': noop, 'orders.cancelled': noop } }, events);
-    expect(binding.subject).toBe('orders.>');
+  it("when it handles several types of one stream, then it filters on each type's subjects as the catalog stores them", () => {
+    const binding = bindConsumer({ durable: 'a', on: { 'orders.placed': noop, 'orders.cancelled': noop } }, sharded);
+    expect(binding.subjects).toEqual(['orders.placed.>', 'orders.cancelled.>']);
     expect(binding.handles).toEqual(['orders.placed', 'orders.cancelled']);
+  });
+
+  it("when a consumer is partitioned, then each partition's spec is its own durable on that partition's subjects, in one group", () => {
+    const declaration = { durable: 'a', partitioned: true, on: { 'orders.placed': noop, 'orders.cancelled': noop } };
+    expect(bindConsumer(declaration, sharded).partitioned).toBe(true);
+    expect(consumerSpec(declaration, sharded, {}, {}, 3)).toMatchObject({
+      durable: 'a-p3',
+      group: 'a',
+      subject: 'orders.placed.3.*',
+      subjects: ['orders.placed.3.*', 'orders.cancelled.3.*'],
+    });
+    expect(() => bindConsumer(declaration, events)).toThrow(/no partitions/);
+    // A read model over a whole stream: every type of the stream, in that partition.
+    expect(consumerSpec({ durable: 'r', partitioned: true, stream: orders, all: noop }, sharded, {}, {}, 1).subjects).toEqual([
+      'orders.placed.1.*',
+      'orders.cancelled.1.*',
+      'orders.confirmed.1.*',
+    ]);
+    // Max ack pending bounds the whole consumer: each of the 4 partitions gets a quarter (rounded up).
+    expect(consumerSpec({ ...declaration, settings: { maxAckPending: 10 } }, sharded, {}, {}, 0).maxAckPending).toBe(3);
   });
 
   it('when a consumer takes a whole stream, then it handles every type on it', () => {
@@ -55,7 +83,15 @@ describe('consumerSpec', () => {
     );
     expect(await spec.handler(envelope('orders.placed'), undefined as never)).toBe('ack');
     expect(seen).toEqual(['deps:orders.placed']);
-    expect(spec).toMatchObject({ stream: 'ORDERS', durable: 'a', subject: 'orders.>', maxDeliver: 7, processed: undefined });
+    expect(spec).toMatchObject({
+      stream: 'ORDERS',
+      durable: 'a',
+      group: 'a',
+      subject: 'orders.placed',
+      subjects: ['orders.placed', 'orders.cancelled'],
+      maxDeliver: 7,
+      processed: undefined,
+    });
     expect('processed' in consumerSpec({ durable: 'b', on: { 'orders.placed': noop }, claims: true }, events, {}, {})).toBe(false);
   });
 });

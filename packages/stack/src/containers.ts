@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import type { Launcher, ProcessName } from './stack';
+import type { Launcher } from './stack';
+import type { ProcessName } from './topology';
 
 /** The image of one process, as `deploy/scripts/build-images.sh` tags it. */
 export const imageOf = (name: ProcessName, tag: string): string => `tracemart/${name}:${tag}`;
 
-/** The container name of one process in one run (so a test can inspect it and always remove it). */
-export const containerOf = (name: ProcessName, runId: string): string => `tracemart-${runId}-${name}`;
+/** The container name of one process (an instance: `order`, `order-2`) in one run (so a test can inspect it and always remove it). */
+export const containerOf = (name: string, runId: string): string => `tracemart-${runId}-${name}`;
 
 /** True when a Docker engine answers here (`docker info`). */
 export function dockerEngineAnswers(): boolean {
@@ -22,8 +23,8 @@ export function dockerEngineAnswers(): boolean {
  */
 export const containerLauncher =
   (options: { root: string; tag: string; runId: string }): Launcher =>
-  (name, appEnv) => {
-    const container = containerOf(name, options.runId);
+  (name, appEnv, instance) => {
+    const container = containerOf(instance.name, options.runId);
     return {
       command: 'docker',
       args: [

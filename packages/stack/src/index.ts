@@ -1,5 +1,10 @@
 export * from './ports';
 export * from './process';
+export * from './process-group';
+export * from './tools';
+export * from './topology';
+export * from './nats-cluster';
+export * from './infra';
 export * from './stack';
 export * from './prometheus';
 export { clusterLocation, runningPostmaster } from './postgres';

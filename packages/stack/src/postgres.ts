@@ -31,6 +31,8 @@ export interface Postgres {
   url: string;
   /** `stop()` is a fast shutdown (SIGINT): sessions are ended, a checkpoint is written, nothing is lost. */
   process: ManagedProcess;
+  /** Waits until a (re)started postmaster on this cluster accepts connections. */
+  ready: (proc: ManagedProcess) => Promise<void>;
 }
 
 const DATABASE = 'ferretdb';
@@ -249,22 +251,26 @@ export async function startPostgres(options: PostgresOptions): Promise<Postgres>
   // its own session: a Ctrl-C in the terminal reaches FerretDB and the services but not PostgreSQL, which stops when
   // `stop()` asks, after FerretDB. The parent-death signal is a fast shutdown should this process die without
   // stopping it (killed, crashed), so that no PostgreSQL outlives the stack.
-  const proc = spawnManaged({
+  const managed = spawnManaged({
     name: 'postgres',
     command: 'setsid',
     args: ['setpriv', ...(owner ? ownerFlags(owner) : []), '--pdeathsig', 'INT', '--', ...server],
     ...(options.logFile ? { logFile: options.logFile } : {}),
     ...(options.onLine ? { onLine: options.onLine } : {}),
+    stopSignal: 'SIGINT',
+    stopTimeoutMs: 60_000,
   });
-  const managed: ManagedProcess = { ...proc, stop: (signal = 'SIGINT', timeoutMs = 60_000) => proc.stop(signal, timeoutMs) };
-  const deadline = Date.now() + 60_000;
-  while (!isReady(data, proc.child.pid)) {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null || Date.now() > deadline) {
-      await managed.stop();
-      throw new Error(`PostgreSQL did not start on 127.0.0.1:${options.port}: ${proc.lines.slice(-5).join('\n')}`);
+  const ready = async (proc: ManagedProcess) => {
+    const deadline = Date.now() + 60_000;
+    while (!isReady(data, proc.child.pid)) {
+      if (proc.child.exitCode !== null || proc.child.signalCode !== null || Date.now() > deadline) {
+        await proc.stop();
+        throw new Error(`PostgreSQL did not start on 127.0.0.1:${options.port}: ${proc.lines.slice(-5).join('\n')}`);
+      }
+      await sleep(50);
     }
-    await sleep(50);
-  }
+  };
+  await ready(managed);
   // A cluster made before passwords (trust authentication) has no password file and needs none.
   const passwordFile = join(data, PASSWORD_FILE);
   const password = existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : undefined;
@@ -280,5 +286,5 @@ export async function startPostgres(options: PostgresOptions): Promise<Postgres>
     await managed.stop();
     throw err;
   }
-  return { url: `postgres://${credentials}@127.0.0.1:${options.port}/${DATABASE}`, process: managed };
+  return { url: `postgres://${credentials}@127.0.0.1:${options.port}/${DATABASE}`, process: managed, ready };
 }

@@ -10,6 +10,8 @@ export interface ManagedProcess {
   lines: string[];
   exited: Promise<number | null>;
   stop: (signal?: NodeJS.Signals, timeoutMs?: number) => Promise<void>;
+  /** A new process with the same command, arguments, environment and log file (appended to), e.g. after a `kill -9`. */
+  spawnAgain: () => ManagedProcess;
 }
 
 export interface SpawnOptions {
@@ -21,6 +23,11 @@ export interface SpawnOptions {
   logFile?: string;
   /** Called with each output line (e.g. to echo it to the console). */
   onLine?: (name: string, line: string) => void;
+  /** What `stop()` sends first (default SIGTERM), and how long it waits before SIGKILL (default 15 s). */
+  stopSignal?: NodeJS.Signals;
+  stopTimeoutMs?: number;
+  /** Run once the process has exited, however it ended (e.g. remove a container its client left behind). */
+  afterExit?: () => void;
 }
 
 const MAX_KEPT_LINES = 50_000;
@@ -42,28 +49,59 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
     if (!stream) continue;
     createInterface({ input: stream }).on('line', (line) => {
       if (lines.length < MAX_KEPT_LINES) lines.push(line);
-      file?.write(`${line}\n`);
+      if (file && !file.writableEnded) file.write(`${line}\n`);
       options.onLine?.(options.name, line);
     });
   }
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
-      file?.end();
-      resolve(code);
-    });
+    child.once('exit', (code) => resolve(code));
+    // Output can still arrive between 'exit' and 'close' (the pipes drain): the log file ends only once they are closed.
+    child.once('close', () => file?.end());
     child.once('error', () => resolve(-1));
   });
+  if (options.afterExit) void exited.then(options.afterExit);
   return {
     name: options.name,
     child,
     lines,
     exited,
-    async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+    async stop(signal = options.stopSignal ?? 'SIGTERM', timeoutMs = options.stopTimeoutMs ?? 15_000) {
+      if (hasExited(child)) return;
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       await exited;
       clearTimeout(timer);
     },
+    spawnAgain: () => spawnManaged(options),
   };
+}
+
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** Why the process is gone, with its last lines, or undefined while it runs (a `failWhen` for `waitUntil`). */
+export function exitReason(proc: ManagedProcess): string | undefined {
+  // No pid: the program could not be started at all (not found, not executable).
+  if (proc.child.pid === undefined) return `could not be started (${proc.child.spawnfile})`;
+  if (!hasExited(proc.child)) return undefined;
+  return `exited with ${proc.child.exitCode ?? proc.child.signalCode}: ${proc.lines.slice(-5).join('\n')}`;
+}
+
+/**
+ * The command line that runs `command` so that it gets `signal` should the stack's process die without stopping it
+ * (killed, crashed): no service or server outlives the stack. setpriv execs `command`, so the child's pid is its own.
+ */
+export function withParentDeathSignal(command: string, args: string[], signal: 'TERM' | 'INT' = 'TERM'): { command: string; args: string[] } {
+  return { command: 'setpriv', args: ['--pdeathsig', signal, '--', command, ...args] };
+}
+
+/**
+ * withParentDeathSignal, in a session of its own (setsid execs too): a Ctrl-C in the terminal then reaches the
+ * services only, and the stack stops the infrastructure after them, as `stop()` does: services drain NATS and close
+ * MongoDB while both still run.
+ */
+export function ownSession(command: string, args: string[], signal: 'TERM' | 'INT' = 'TERM'): { command: string; args: string[] } {
+  const inner = withParentDeathSignal(command, args, signal);
+  return { command: 'setsid', args: [inner.command, ...inner.args] };
 }

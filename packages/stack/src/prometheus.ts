@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { spawnManaged, type ManagedProcess } from './process';
+import { exitReason, spawnManaged, type ManagedProcess } from './process';
 import { freePort, httpOk, waitUntil } from './ports';
 
 interface ScrapeConfig {
@@ -15,15 +15,16 @@ interface PrometheusConfig {
 
 /**
  * The local Prometheus uses observability/prometheus/prometheus.local.yml, the same jobs, rules and
- * alerts as the cluster; only the target ports are rewritten to where this run's processes listen.
+ * alerts as the cluster; only the targets are rewritten to where this run's processes listen: one job per
+ * service, one target per instance (told apart by the `instance` label, as pods are in the cluster).
  */
-export function renderLocalPrometheusConfig(root: string, ports: Record<string, number>): string {
+export function renderLocalPrometheusConfig(root: string, ports: Record<string, number | readonly number[]>): string {
   const source = join(root, 'observability', 'prometheus', 'prometheus.local.yml');
   const config = parse(readFileSync(source, 'utf8')) as PrometheusConfig;
   config.rule_files = (config.rule_files ?? []).map((file) => resolve(dirname(source), file));
   for (const job of config.scrape_configs ?? []) {
     const port = ports[job.job_name];
-    if (port !== undefined) job.static_configs = [{ targets: [`127.0.0.1:${port}`] }];
+    if (port !== undefined) job.static_configs = [{ targets: (typeof port === 'number' ? [port] : port).map((p) => `127.0.0.1:${p}`) }];
   }
   return stringify(config);
 }
@@ -31,12 +32,15 @@ export function renderLocalPrometheusConfig(root: string, ports: Record<string, 
 export interface RunningPrometheus {
   url: string;
   process: ManagedProcess;
+  /** Waits until a (re)started Prometheus answers /-/ready. */
+  ready: (proc: ManagedProcess) => Promise<void>;
 }
 
 export async function startPrometheus(options: {
   root: string;
   dataDir: string;
-  ports: Record<string, number>;
+  /** The port of each job's target, or of each of its instances. */
+  ports: Record<string, number | readonly number[]>;
   port?: number;
   binary: string;
   onLine?: (name: string, line: string) => void;
@@ -61,6 +65,19 @@ export async function startPrometheus(options: {
     ...(options.onLine ? { onLine: options.onLine } : {}),
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil('prometheus', () => httpOk(`${url}/-/ready`), 30_000);
-  return { url, process: proc };
+  const ready = (p: ManagedProcess) =>
+    waitUntil(
+      'prometheus',
+      () => httpOk(`${url}/-/ready`),
+      30_000,
+      100,
+      () => exitReason(p),
+    );
+  try {
+    await ready(proc);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return { url, process: proc, ready };
 }

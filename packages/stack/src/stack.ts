@@ -1,131 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnManaged, type ManagedProcess } from './process';
-import { canConnect, freePort, httpOk, waitUntil } from './ports';
-import { startPostgres } from './postgres';
+import { startInfraIn, type InfraOptions } from './infra';
+import type { NatsNode } from './nats-cluster';
+import { exitReason, withParentDeathSignal, type ManagedProcess } from './process';
+import { ProcessGroup } from './process-group';
+import { freePort, httpOk, waitUntil } from './ports';
 import { startPrometheus } from './prometheus';
-
-export const serviceNames = ['user', 'catalog', 'order', 'inventory', 'payment', 'notification'] as const;
-export type ServiceName = (typeof serviceNames)[number];
-export type ProcessName = ServiceName | 'gateway';
-
-export const defaultPorts: Record<ProcessName, number> = {
-  gateway: 8080,
-  user: 3001,
-  catalog: 3002,
-  order: 3003,
-  inventory: 3004,
-  payment: 3005,
-  notification: 3006,
-};
-
-export interface InfraOptions {
-  root: string;
-  dataDir: string;
-  /** Use these instead of starting nats-server / FerretDB (and its PostgreSQL). */
-  natsUrl?: string | undefined;
-  mongoUrl?: string | undefined;
-  /** Fixed ports (4222/27017/5432 are taken by the machine's own servers, so the defaults are 4250/27050/5450). */
-  natsPort?: number;
-  mongoPort?: number;
-  postgresPort?: number;
-  freePorts?: boolean;
-  /** The data folder is deleted after stop (tests): skips fsyncing a new PostgreSQL cluster's files (0.2-2 s). */
-  ephemeral?: boolean;
-  onLine?: (name: string, line: string) => void;
-}
-
-export interface Infra {
-  natsUrl: string;
-  mongoUrl: string;
-  /** The PostgreSQL database behind FerretDB, when FerretDB was started. */
-  postgresUrl?: string;
-  processes: ManagedProcess[];
-  stop: () => Promise<void>;
-}
-
-export function toolPath(root: string, name: string): string {
-  const local = join(root, '.tools', 'bin', name);
-  if (existsSync(local)) return local;
-  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/bin']) {
-    if (existsSync(join(dir, name))) return join(dir, name);
-  }
-  throw new Error(`${name} is not installed: run \`npm run setup\` (scripts/setup.sh)`);
-}
-
-/**
- * Starts nats-server (JetStream) and FerretDB on a private PostgreSQL cluster (`<dataDir>/postgres`, see
- * postgres.ts) unless external URLs are given. Stopping stops PostgreSQL last, after FerretDB.
- */
-export async function startInfra(options: InfraOptions): Promise<Infra> {
-  const processes: ManagedProcess[] = [];
-  const stop = async () => {
-    await Promise.all(processes.filter((p) => p.name !== 'postgres').map((p) => p.stop()));
-    await Promise.all(processes.filter((p) => p.name === 'postgres').map((p) => p.stop()));
-  };
-  try {
-    let natsUrl = options.natsUrl;
-    if (!natsUrl) {
-      const port = options.freePorts ? await freePort() : (options.natsPort ?? 4250);
-      const storeDir = join(options.dataDir, 'nats');
-      mkdirSync(storeDir, { recursive: true });
-      processes.push(
-        spawnManaged({
-          name: 'nats',
-          command: toolPath(options.root, 'nats-server'),
-          args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '-n', 'tracemart-local'],
-          logFile: join(options.dataDir, 'logs', 'nats.log'),
-          ...(options.onLine ? { onLine: options.onLine } : {}),
-        }),
-      );
-      await waitUntil('nats-server', () => canConnect(port), 15_000);
-      natsUrl = `nats://127.0.0.1:${port}`;
-    }
-    let mongoUrl = options.mongoUrl;
-    let postgresUrl: string | undefined;
-    if (!mongoUrl) {
-      const postgres = await startPostgres({
-        dataDir: options.dataDir,
-        port: options.freePorts ? await freePort() : (options.postgresPort ?? 5450),
-        ...(options.ephemeral ? { ephemeral: true } : {}),
-        logFile: join(options.dataDir, 'logs', 'postgres.log'),
-        ...(options.onLine ? { onLine: options.onLine } : {}),
-      });
-      processes.push(postgres.process);
-      postgresUrl = postgres.url;
-      const port = options.freePorts ? await freePort() : (options.mongoPort ?? 27050);
-      const debugPort = await freePort();
-      const stateDir = join(options.dataDir, 'ferretdb');
-      mkdirSync(stateDir, { recursive: true });
-      processes.push(
-        spawnManaged({
-          name: 'ferretdb',
-          command: toolPath(options.root, 'ferretdb'),
-          // The URL holds PostgreSQL's password: in the environment (readable only by its owner), not in `ps`.
-          env: { ...process.env, FERRETDB_POSTGRESQL_URL: postgresUrl },
-          args: [
-            '--handler=postgresql',
-            `--state-dir=${stateDir}`,
-            `--listen-addr=127.0.0.1:${port}`,
-            `--debug-addr=127.0.0.1:${debugPort}`,
-            '--telemetry=disable',
-            '--log-level=error',
-            '--log-format=json',
-          ],
-          logFile: join(options.dataDir, 'logs', 'ferretdb.log'),
-          ...(options.onLine ? { onLine: options.onLine } : {}),
-        }),
-      );
-      await waitUntil('FerretDB', () => canConnect(port), 15_000);
-      mongoUrl = `mongodb://127.0.0.1:${port}`;
-    }
-    return { natsUrl, mongoUrl, ...(postgresUrl ? { postgresUrl } : {}), processes, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-}
+import { toolPath } from './tools';
+import { instanceCounts, planInstances, processNames, serviceNames, type Instance, type InstanceCounts, type ProcessName } from './topology';
 
 /** How one service or the gateway is started: a command, given the environment tracemart sets for it. */
 export interface LaunchSpec {
@@ -136,7 +19,8 @@ export interface LaunchSpec {
   /** Run once the command has exited, however it ended (e.g. remove a container its client left behind). */
   afterExit?: () => void;
 }
-export type Launcher = (name: ProcessName, appEnv: Record<string, string>) => LaunchSpec;
+/** `instance` is which copy of the service this is (its name is unique in the stack: `order`, `order-2`). */
+export type Launcher = (name: ProcessName, appEnv: Record<string, string>, instance: Instance) => LaunchSpec;
 
 /**
  * V8's young generation capped at 4 MiB semi-spaces (default 16): each process then holds about 25 MiB less, idle
@@ -158,9 +42,14 @@ export const sourceLauncher =
 export interface StackOptions extends InfraOptions {
   /** How each service and the gateway is started (default: `sourceLauncher`; see also `containerLauncher`). */
   launcher?: Launcher;
+  /**
+   * Instances per service (default: `INSTANCES_<SERVICE>`, else `INSTANCES`, else 1; the gateway always runs once and
+   * balances over them). Further instances are `order-2`, `order-3` on the first's port + 100, + 200 (or free ports).
+   */
+  instances?: InstanceCounts;
   /** Extra environment for every service and the gateway (OTEL_*, LOG_LEVEL, ...). */
   env?: Record<string, string>;
-  /** Per-process environment overrides. */
+  /** Per-process environment overrides (for every instance of that service). */
   envFor?: Partial<Record<ProcessName, Record<string, string>>>;
   readyTimeoutMs?: number;
   /** Also start Prometheus scraping every process (port: `prometheusPort`, else free with freePorts, else 9090). */
@@ -170,12 +59,27 @@ export interface StackOptions extends InfraOptions {
 
 export interface Stack {
   gatewayUrl: string;
+  /** The first instance of each process (`order` on 3003): see `instances` for all of them. */
   urls: Record<ProcessName, string>;
   ports: Record<ProcessName, number>;
+  /** Every instance of each process, the first one first. */
+  instances: Record<ProcessName, Instance[]>;
+  /** Every NATS node's client URL, comma-separated (the services' NATS_URL). */
   natsUrl: string;
+  /** The nats-servers of this stack (`nats-1`..`nats-3`; none with an external NATS). */
+  natsNodes: NatsNode[];
+  /** The services' NATS_REPLICAS: replicas of every stream and KV bucket. */
+  natsReplicas: number;
   mongoUrl: string;
   postgresUrl?: string;
+  /** Every running process by name (`nats-1`, `ferretdb`, `order`, `order-2`, `gateway`, ...); `restart` replaces entries. */
   processes: Map<string, ManagedProcess>;
+  /**
+   * Starts a process again with the same command, arguments, environment and log file (after a `kill -9` in a chaos
+   * test, say; one that still runs is stopped first) and waits until it is reachable: a NATS node's client port and
+   * /healthz, a service's /readyz.
+   */
+  restart: (name: string) => Promise<ManagedProcess>;
   /** Secret shared by the user service (signs) and the gateway (verifies). */
   jwtSecret: string;
   /** The admin API's credential (`x-admin-token`) on every process of this stack. */
@@ -184,92 +88,92 @@ export interface Stack {
   stop: () => Promise<void>;
 }
 
-/** Starts the whole local system: infrastructure, the six services, then the gateway; waits for /readyz. */
+/** The environment variable naming a process's URL(s): ORDER_URL, GATEWAY_URL, ... */
+const urlVariable = (name: ProcessName) => `${name.toUpperCase()}_URL`;
+
+/** Starts the whole local system: infrastructure, every instance of the six services, then the gateway; waits for /readyz. */
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const infra = await startInfra(options);
-  const processes = new Map<string, ManagedProcess>(infra.processes.map((p) => [p.name, p]));
-  const stopAll = async () => {
-    const apps = [...processes.values()].filter((p) => !infra.processes.includes(p));
-    // Services first (they drain NATS and close MongoDB), infrastructure last.
-    await Promise.all(apps.map((p) => p.stop()));
-    await infra.stop();
-  };
+  const group = new ProcessGroup();
+  const infra = await startInfraIn(group, options);
   try {
-    const ports = { ...defaultPorts };
-    if (options.freePorts) for (const name of Object.keys(ports) as ProcessName[]) ports[name] = await freePort();
-    const urls = Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, `http://127.0.0.1:${port}`])) as Record<ProcessName, string>;
+    const instances = await planInstances(instanceCounts(options.instances), options);
+    const first = (name: ProcessName) => instances[name][0] as Instance;
+    const urls = Object.fromEntries(processNames.map((name) => [name, first(name).url])) as Record<ProcessName, string>;
+    const ports = Object.fromEntries(processNames.map((name) => [name, first(name).port])) as Record<ProcessName, number>;
     const jwtSecret = options.env?.JWT_SECRET ?? randomBytes(32).toString('hex');
     // The admin credential (fault injection, dead letters, consumer pause): random per start unless ADMIN_TOKEN is
     // given, so no well-known token opens the admin API of a running stack.
     const adminToken = options.env?.ADMIN_TOKEN ?? randomBytes(16).toString('hex');
     const common: Record<string, string> = {
       NATS_URL: infra.natsUrl,
+      NATS_REPLICAS: String(infra.natsReplicas),
       MONGODB_URL: infra.mongoUrl,
       HOST: '127.0.0.1',
       JWT_SECRET: jwtSecret,
       ADMIN_TOKEN: adminToken,
-      GATEWAY_URL: urls.gateway,
-      USER_URL: urls.user,
-      CATALOG_URL: urls.catalog,
-      ORDER_URL: urls.order,
-      INVENTORY_URL: urls.inventory,
-      PAYMENT_URL: urls.payment,
-      NOTIFICATION_URL: urls.notification,
+      // Every instance, comma-separated: the gateway balances over them and ejects one that fails.
+      ...Object.fromEntries(processNames.map((name) => [urlVariable(name), instances[name].map((i) => i.url).join(',')])),
       ...options.env,
     };
     const launcher = options.launcher ?? sourceLauncher(options.root);
-    const launch = (name: ProcessName) => {
-      const { afterExit, ...spec } = launcher(name, { ...common, SERVICE_NAME: name, OTEL_SERVICE_NAME: name, PORT: String(ports[name]), ...options.envFor?.[name] });
-      const proc = spawnManaged({
-        name,
-        ...spec,
-        logFile: join(options.dataDir, 'logs', `${name}.log`),
-        ...(options.onLine ? { onLine: options.onLine } : {}),
-      });
-      if (afterExit) void proc.exited.then(afterExit);
-      processes.set(name, proc);
-      return proc;
-    };
     const timeout = options.readyTimeoutMs ?? 60_000;
-    const ready = async (name: ProcessName) => {
-      const proc = processes.get(name);
-      const exited = () =>
-        proc && (proc.child.exitCode !== null || proc.child.signalCode !== null)
-          ? `exited with ${proc.child.exitCode ?? proc.child.signalCode}: ${proc.lines.slice(-5).join('\n')}`
-          : undefined;
-      await waitUntil(`${name} /readyz`, () => httpOk(`${urls[name]}/readyz`), timeout, 100, exited);
-    };
-    for (const name of serviceNames) launch(name);
-    launch('gateway');
-    for (const name of [...serviceNames, 'gateway'] as const) await ready(name);
+    for (const name of [...serviceNames, 'gateway'] as const) {
+      for (const instance of instances[name]) {
+        const appEnv = { ...common, SERVICE_NAME: name, OTEL_SERVICE_NAME: name, PORT: String(instance.port), INSTANCE_ID: instance.id, ...options.envFor?.[name] };
+        const spec = launcher(name, appEnv, instance);
+        group.spawn(
+          {
+            name: instance.name,
+            ...spec,
+            ...withParentDeathSignal(spec.command, spec.args),
+            logFile: join(options.dataDir, 'logs', `${instance.name}.log`),
+            ...(options.onLine ? { onLine: options.onLine } : {}),
+          },
+          (proc) =>
+            waitUntil(
+              `${instance.name} /readyz`,
+              () => httpOk(`${instance.url}/readyz`),
+              timeout,
+              100,
+              () => exitReason(proc),
+            ),
+          'app',
+        );
+      }
+    }
+    for (const name of processNames) for (const instance of instances[name]) await group.ready(instance.name);
     let prometheusUrl: string | undefined;
     if (options.prometheus) {
       const prometheus = await startPrometheus({
         root: options.root,
         dataDir: options.dataDir,
-        ports,
+        ports: Object.fromEntries(processNames.map((name) => [name, instances[name].map((i) => i.port)])),
         port: options.prometheusPort ?? (options.freePorts ? await freePort() : 9090),
         binary: toolPath(options.root, 'prometheus'),
         ...(options.onLine ? { onLine: options.onLine } : {}),
       });
-      processes.set('prometheus', prometheus.process);
+      group.add(prometheus.process, prometheus.ready, 'app');
       prometheusUrl = prometheus.url;
     }
     return {
       gatewayUrl: urls.gateway,
       urls,
       ports,
+      instances,
       natsUrl: infra.natsUrl,
+      natsNodes: infra.natsNodes,
+      natsReplicas: infra.natsReplicas,
       mongoUrl: infra.mongoUrl,
       ...(infra.postgresUrl ? { postgresUrl: infra.postgresUrl } : {}),
-      processes,
+      processes: group.processes,
+      restart: (name) => group.restart(name),
       jwtSecret,
       adminToken,
       ...(prometheusUrl ? { prometheusUrl } : {}),
-      stop: stopAll,
+      stop: () => group.stop(),
     };
   } catch (err) {
-    await stopAll();
+    await group.stop();
     throw err;
   }
 }
@@ -285,10 +189,17 @@ export function readAdminToken(dataDir: string): string | undefined {
 
 /** Writes the stack's URLs for other tools (the fault CLI, k6) to find, and its admin token (owner-only). */
 export function writeStackFile(dataDir: string, stack: Stack): void {
-  writeFileSync(
-    join(dataDir, 'stack.json'),
-    JSON.stringify({ gatewayUrl: stack.gatewayUrl, urls: stack.urls, natsUrl: stack.natsUrl, mongoUrl: stack.mongoUrl, prometheusUrl: stack.prometheusUrl }, null, 2),
-  );
+  const file = {
+    gatewayUrl: stack.gatewayUrl,
+    urls: stack.urls,
+    instances: stack.instances,
+    natsUrl: stack.natsUrl,
+    natsNodes: stack.natsNodes.map(({ name, url, monitorUrl }) => ({ name, url, monitorUrl })),
+    natsReplicas: stack.natsReplicas,
+    mongoUrl: stack.mongoUrl,
+    prometheusUrl: stack.prometheusUrl,
+  };
+  writeFileSync(join(dataDir, 'stack.json'), JSON.stringify(file, null, 2));
   writeFileSync(adminTokenFile(dataDir), `${stack.adminToken}\n`, { mode: 0o600 });
   chmodSync(adminTokenFile(dataDir), 0o600);
 }

@@ -1,6 +1,16 @@
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll } from 'vitest';
-import { consumerBindings, runService, type EventBus, type EventEnvelope, type RunningModule, type ServiceConfig, type ServiceModule } from '@tracemart/platform';
+import {
+  consumerBindings,
+  partitionDurable,
+  runService,
+  type ConsumerBinding,
+  type EventBus,
+  type EventEnvelope,
+  type RunningModule,
+  type ServiceConfig,
+  type ServiceModule,
+} from '@tracemart/platform';
 import { apiClient, type ApiClient } from './api-client';
 import { connectTestBus, consumerSettled, recordEvents } from './events';
 import { serviceEnv, startTestInfra, type TestInfra } from './infra';
@@ -23,11 +33,26 @@ export interface Component<C, D> {
    * name, every consumer of the service and every observer made by `record`.
    */
   settled(durable?: string, timeoutMs?: number): Promise<void>;
+  /** The server's view of one of the service's consumers, summed over its partitions' durables when it is partitioned. */
+  consumerInfo(durable: string): Promise<ConsumerTotals>;
   /**
    * Call at the top of a test file, after `useComponent`: records every event on `subject` of `stream` (from its
    * start) into the returned array as it arrives, through an observer consumer that `settled()` waits for too.
    */
   observe(stream: string, subject: string): EventEnvelope[];
+}
+
+/** Counts of a consumer, summed over its durables. */
+export interface ConsumerTotals {
+  /** Not yet delivered. */
+  pending: number;
+  /** Delivered, not yet acknowledged. */
+  ackPending: number;
+  /** Pull requests waiting at the server. */
+  waiting: number;
+  redelivered: number;
+  /** Deliveries so far (each durable's consumer sequence). */
+  delivered: number;
 }
 
 function required<T>(value: T | undefined, what: string): T {
@@ -49,13 +74,16 @@ export function useComponent<C extends ServiceConfig, D, T extends string>(
   let service: RunningModule<C, D> | undefined;
   let bus: EventBus | undefined;
   let mongo: MongoClient | undefined;
-  const streams = new Map(consumerBindings(module).map((binding) => [binding.durable, binding.stream.name]));
+  // A partitioned consumer is one durable per partition on the server (the single instance here owns them all).
+  const durablesOf = (binding: ConsumerBinding): string[] =>
+    binding.partitioned ? Array.from({ length: module.events.partitions ?? 1 }, (_, p) => partitionDurable(binding.durable, p)) : [binding.durable];
+  const streams = new Map(consumerBindings(module).map((binding) => [binding.durable, { stream: binding.stream.name, durables: durablesOf(binding) }]));
   const observers = new Map<string, string>();
 
   beforeAll(async () => {
     infra = await startTestInfra();
     service = await runService(module, serviceEnv(infra, envOf()));
-    bus = await connectTestBus(infra.natsUrl);
+    bus = await connectTestBus(infra.natsUrl, infra.natsReplicas);
     mongo = await MongoClient.connect(infra.mongoUrl);
   });
   afterAll(async () => {
@@ -90,13 +118,27 @@ export function useComponent<C extends ServiceConfig, D, T extends string>(
       service = await runService(module, serviceEnv(component.infra, { ...envOf(), ...more }));
     },
     async settled(durable, timeoutMs) {
-      if (durable === undefined) {
-        for (const [name, stream] of [...streams, ...observers]) await consumerSettled(component.bus, stream, name, timeoutMs);
-        return;
+      const observed = [...observers].map(([name, stream]): [string, { stream: string; durables: string[] }] => [name, { stream, durables: [name] }]);
+      const all = new Map([...streams, ...observed]);
+      const chosen = durable === undefined ? [...all.values()] : [all.get(durable)];
+      for (const consumer of chosen) {
+        if (!consumer) throw new Error(`${module.name} has no consumer ${durable}`);
+        for (const name of consumer.durables) await consumerSettled(component.bus, consumer.stream, name, timeoutMs);
       }
-      const stream = streams.get(durable) ?? observers.get(durable);
-      if (!stream) throw new Error(`${module.name} has no consumer ${durable}`);
-      await consumerSettled(component.bus, stream, durable, timeoutMs);
+    },
+    async consumerInfo(durable) {
+      const consumer = streams.get(durable);
+      if (!consumer) throw new Error(`${module.name} has no consumer ${durable}`);
+      const totals: ConsumerTotals = { pending: 0, ackPending: 0, waiting: 0, redelivered: 0, delivered: 0 };
+      for (const name of consumer.durables) {
+        const info = await component.bus.jsm.consumers.info(consumer.stream, name);
+        totals.pending += info.num_pending;
+        totals.ackPending += info.num_ack_pending;
+        totals.waiting += info.num_waiting;
+        totals.redelivered += info.num_redelivered;
+        totals.delivered += info.delivered.consumer_seq;
+      }
+      return totals;
     },
     observe(stream, subject) {
       const events: EventEnvelope[] = [];

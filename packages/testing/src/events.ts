@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger, EventBus, newEnvelope, type EventEnvelope } from '@tracemart/platform';
-import { allStreams, validateEvent, type EventData, type EventType } from '@tracemart/contracts';
+import { allStreams, eventSubject, validateEvent, type EventData, type EventType } from '@tracemart/contracts';
 import { eventually } from './infra';
 
 /**
  * The test's own connection to the real broker: it arranges (publishes the events another service would
  * have published) and observes (records what the service under test published), like a neighbour service.
  */
-export async function connectTestBus(natsUrl: string): Promise<EventBus> {
-  const bus = await EventBus.connect({ url: natsUrl, name: 'test', logger: createLogger('test', 'silent'), validate: (e) => void validateEvent(e) });
+export async function connectTestBus(natsUrl: string, replicas = 1): Promise<EventBus> {
+  const bus = await EventBus.connect({
+    url: natsUrl,
+    name: 'test',
+    logger: createLogger('test', 'silent'),
+    validate: (e) => void validateEvent(e),
+    subjectOf: eventSubject,
+    replicas,
+  });
   await bus.ensureStreams(allStreams);
   return bus;
 }
@@ -25,7 +32,7 @@ export function testEvent<T extends EventType>(type: T, data: EventData<T> & { o
  */
 export async function republishPastDedup(bus: EventBus, event: EventEnvelope): Promise<void> {
   const { trace: _trace, ...wire } = event;
-  await bus.js.publish(event.type, JSON.stringify(wire), { msgID: randomUUID() });
+  await bus.js.publish(eventSubject(event), JSON.stringify(wire), { msgID: randomUUID() });
 }
 
 /** Records every event on `subject` of `stream`, from the start of the stream, in arrival order (into `events`). */
@@ -66,4 +73,16 @@ export async function consumerSettled(bus: EventBus, stream: string, durable: st
     ({ pending, unacked }) => pending === 0 && unacked === 0,
     timeoutMs,
   );
+}
+
+/**
+ * `consumerSettled` for a logical consumer that may be partitioned: its durable, or every `<durable>-p<n>` of it on the
+ * server (whichever instance owns each partition).
+ */
+export async function groupSettled(bus: EventBus, stream: string, group: string, timeoutMs = 15_000): Promise<void> {
+  const names: string[] = [];
+  for await (const info of await bus.jsm.consumers.list(stream))
+    if (info.name === group || (info.name.startsWith(group) && /^-p\d+$/.test(info.name.slice(group.length)))) names.push(info.name);
+  if (names.length === 0) throw new Error(`no consumer ${group} on ${stream}`);
+  for (const name of names) await consumerSettled(bus, stream, name, timeoutMs);
 }

@@ -7,13 +7,14 @@ export const repoRoot = resolve(__dirname, '..', '..', '..');
 
 /**
  * Real nats-server and FerretDB (on its own PostgreSQL cluster, copied from a cached template) on free ports,
- * with data in a temporary folder removed on stop.
+ * with data in a temporary folder removed on stop. One NATS node unless asked for more: a component test is about one
+ * service; the 3-node cluster (the stack's default) is exercised by packages/stack's tests and the end-to-end tests.
  */
 export type TestInfra = Infra & { dataDir: string };
 
-export async function startTestInfra(): Promise<TestInfra> {
+export async function startTestInfra(options: { natsNodes?: number } = {}): Promise<TestInfra> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tracemart-test-'));
-  const infra = await startInfra({ root: repoRoot, dataDir, freePorts: true, ephemeral: true }).catch((err: unknown) => {
+  const infra = await startInfra({ root: repoRoot, dataDir, freePorts: true, ephemeral: true, natsNodes: options.natsNodes ?? 1 }).catch((err: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   });
@@ -29,7 +30,7 @@ export async function startTestInfra(): Promise<TestInfra> {
 
 /** The environment a service's config is parsed from in a component test. */
 export function serviceEnv(infra: Infra, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { NATS_URL: infra.natsUrl, MONGODB_URL: infra.mongoUrl, PORT: '0', LOG_LEVEL: 'silent', JWT_SECRET: 'x'.repeat(32), ...extra };
+  return { NATS_URL: infra.natsUrl, NATS_REPLICAS: String(infra.natsReplicas), MONGODB_URL: infra.mongoUrl, PORT: '0', LOG_LEVEL: 'silent', JWT_SECRET: 'x'.repeat(32), ...extra };
 }
 
 /** Polls until `probe` returns a value that `done` accepts, or fails after `timeoutMs`. */

@@ -4,8 +4,8 @@ import type { Config } from './config';
 import { createStockStore } from './data/stock';
 
 /** What the inventory use cases run with; every catalog product has a stock record before the first order arrives. */
-export async function inventoryDependencies({ db, logger, outbox }: Infrastructure, _config: Config) {
-  const stock = await createStockStore(db, outbox);
+export async function inventoryDependencies({ db, logger, outbox }: Infrastructure, config: Config) {
+  const stock = await createStockStore(db, outbox, { writer: config.INSTANCE_ID });
   const inserted = await stock.seed(seedProducts);
   if (inserted > 0) logger.info({ inserted }, 'stock seeded');
   return {

@@ -28,11 +28,11 @@ describe('reservation decisions', () => {
     expect(onOrderConfirmed(undefined)).toBe('nothing');
   });
 
-  it('when orders.placed finds the reservation already RESERVED, then the units it holds stay held', () => {
+  it('when the order is decided RESERVED (by this delivery or an earlier one), then the units it holds stay held', () => {
     expect(keepsTakenUnits('RESERVED')).toBe(true);
   });
 
-  it('when orders.placed finds the reservation decided otherwise, then the units it just took are given back', () => {
+  it('when the order is decided otherwise (rejected here, or decided differently before), then its units are given back', () => {
     for (const status of ['PENDING', 'REJECTED', 'COMMITTED', 'RELEASED', 'CANCELLED'] as const) expect(keepsTakenUnits(status)).toBe(false);
   });
 });

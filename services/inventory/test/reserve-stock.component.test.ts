@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { seedProducts } from '@tracemart/catalog-seed';
 import { eventsOf, eventually, testEvent, useComponent } from '@tracemart/testing';
 import { inventoryModule } from '../src/module';
+import { stockChangesCollection, stockLedger } from '../src/data/stock-ledger';
 
 const inventory = useComponent(inventoryModule);
 const seen = inventory.observe('INVENTORY', 'inventory.>');
@@ -24,6 +25,17 @@ const placed = (quantity: number, productId = product.id) => {
     paymentToken: 'tok_visa',
   });
 };
+
+/** The order's changes in the stock ledger, oldest first, as `kind quantity`. */
+const changesOf = async (orderId: string) =>
+  (
+    await stockChangesCollection(inventory.db)
+      .find({ op: { $in: [`take:${orderId}`, `end:${orderId}`] } })
+      .sort({ version: 1 })
+      .toArray()
+  ).map((change) => `${change.kind} ${change.quantity}`);
+
+const ledgerOf = async (productId: string) => (await stockLedger(inventory.db)).find((entry) => entry.productId === productId);
 
 const outcomesOf = (orderId: string) => eventsOf(seen, orderId).map((e) => e.type);
 const outcome = (orderId: string, type: string) =>
@@ -53,6 +65,7 @@ describe('inventory reserves stock for placed orders', () => {
     await outcome(order.data.orderId, 'inventory.reserved');
     await inventory.settled('inventory-orders'); // the second copy has been handled too
     expect(await stock(product.id)).toMatchObject({ available: before.available - 1, reserved: before.reserved + 1 });
+    expect(await changesOf(order.data.orderId)).toEqual(['take 1']);
   });
 
   it('when an order is cancelled after reserving, then the stock is released (compensation)', async () => {
@@ -64,10 +77,12 @@ describe('inventory reserves stock for placed orders', () => {
     await inventory.bus.publish(testEvent('orders.cancelled', { orderId, userId: 'u1', reason: 'PAYMENT_DECLINED' }));
     await outcome(orderId, 'inventory.released');
     expect(await stock(product.id)).toEqual(before);
+    expect(await changesOf(orderId)).toEqual(['take 3', 'give-back 3']);
   });
 
   it('when a reserved order is confirmed, then its units leave stock for good and inventory.committed is published', async () => {
     const before = await stock(product.id);
+    const soldBefore = (await ledgerOf(product.id))?.sold ?? 0;
     const order = placed(2);
     const { orderId } = order.data;
     await inventory.bus.publish(order);
@@ -75,6 +90,23 @@ describe('inventory reserves stock for placed orders', () => {
     await inventory.bus.publish(testEvent('orders.confirmed', { orderId, userId: 'u1', totalCents: 200 }));
     await outcome(orderId, 'inventory.committed');
     expect(await stock(product.id)).toMatchObject({ available: before.available - 2, reserved: before.reserved });
+    expect(await changesOf(orderId)).toEqual(['take 2', 'commit 2']);
+    expect(await ledgerOf(product.id)).toMatchObject({ initial: product.initialStock, sold: soldBefore + 2 });
+  });
+
+  it('when a cancellation arrives for a confirmed order, then nothing is given back', async () => {
+    const order = placed(1);
+    const { orderId } = order.data;
+    await inventory.bus.publish(order);
+    await outcome(orderId, 'inventory.reserved');
+    await inventory.bus.publish(testEvent('orders.confirmed', { orderId, userId: 'u1', totalCents: 100 }));
+    await outcome(orderId, 'inventory.committed');
+    const before = await stock(product.id);
+    await inventory.bus.publish(testEvent('orders.cancelled', { orderId, userId: 'u1', reason: 'PAYMENT_DECLINED' }));
+    await inventory.settled('inventory-orders');
+    expect(await stock(product.id)).toEqual(before);
+    expect(await changesOf(orderId)).toEqual(['take 1', 'commit 1']);
+    expect(outcomesOf(orderId)).toEqual(['inventory.reserved', 'inventory.committed']);
   });
 
   it('when many orders race for the last units, then exactly the available number are reserved and stock never goes negative', async () => {
@@ -92,5 +124,8 @@ describe('inventory reserves stock for placed orders', () => {
     expect(outcomes.filter((e) => e.type === 'inventory.reserved')).toHaveLength(available);
     expect(outcomes.filter((e) => e.type === 'inventory.rejected')).toHaveLength(5);
     expect(await stock(target.id)).toMatchObject({ available: 0, reserved: available });
+    const ledger = await ledgerOf(target.id);
+    expect(ledger).toMatchObject({ initial: target.initialStock, available: 0 });
+    expect(ledger && ledger.available + ledger.reserved + ledger.sold).toBe(target.initialStock);
   });
 });

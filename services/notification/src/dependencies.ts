@@ -2,9 +2,11 @@ import { KeyedLock, type Infrastructure } from '@tracemart/platform';
 import { createEmailProvider } from './clients/email-provider';
 import type { Config } from './config';
 import { createNotificationStore } from './data/notifications';
+import { retentionLeadership } from './jobs/retention-sweep';
 
 /** What the notification use cases and jobs run with. */
-export async function notificationDependencies({ db, logger, outbox }: Infrastructure, config: Config) {
+export async function notificationDependencies(infra: Infrastructure, config: Config) {
+  const { db, logger, outbox } = infra;
   return {
     logger,
     notifications: await createNotificationStore(db, outbox),
@@ -15,6 +17,8 @@ export async function notificationDependencies({ db, logger, outbox }: Infrastru
      * on FerretDB v1, and the send happens before it).
      */
     perNotification: new KeyedLock(),
+    /** The retention sweep's lease and fence: one instance sweeps. */
+    leadership: retentionLeadership(infra, config),
   };
 }
 export type NotificationDeps = Awaited<ReturnType<typeof notificationDependencies>>;

@@ -8,7 +8,9 @@ import { notifyCustomer } from './use-cases/notify-customer';
 
 /**
  * Notification: emails customers when their order is confirmed or cancelled, through a rate-limited provider, and
- * keeps the messages in their inbox for a while.
+ * keeps the messages in their inbox for a while. Partitioned by order id across the notification instances (one
+ * order's notifications are decided by one instance at a time); the provider's bounded concurrency is the consumer's
+ * max ack pending, shared out over the partitions.
  */
 export const notificationModule = defineService({
   name: 'notification',
@@ -19,6 +21,7 @@ export const notificationModule = defineService({
   consumers: [
     {
       durable: 'notification-orders',
+      partitioned: true,
       on: { 'orders.confirmed': notifyCustomer, 'orders.cancelled': notifyCustomer },
       // The email leaves the database: each event id is claimed, so a redelivery after the send does not send again.
       claims: true,

@@ -35,9 +35,9 @@ describe('load leveling in front of the rate-limited email provider', () => {
     let maxPending = 0;
     await eventually(
       async () => {
-        const info = await bus.jsm.consumers.info('ORDERS', 'notification-orders');
-        maxAckPending = Math.max(maxAckPending, info.num_ack_pending);
-        maxPending = Math.max(maxPending, info.num_pending);
+        const info = await notification.consumerInfo('notification-orders');
+        maxAckPending = Math.max(maxAckPending, info.ackPending);
+        maxPending = Math.max(maxPending, info.pending);
         return mine().length;
       },
       (count) => count >= BURST,

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { z } from 'zod';
 import { serviceConfigSchema } from '@tracemart/platform';
 
@@ -10,12 +9,9 @@ export const configSchema = serviceConfigSchema(
     CATALOG_TIMEOUT_MS: z.coerce.number().int().positive().default(2_000),
     /** How long a product's price is reused for new orders before the catalog is asked again (0: always ask). */
     CATALOG_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
-    /** Orders still PENDING after this long are cancelled with SAGA_TIMEOUT by the leader's sweeper. */
+    /** Orders still PENDING after this long are cancelled with SAGA_TIMEOUT by the sweeper of the instance owning their partition. */
     SAGA_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
     SAGA_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
-    /** The leader lease (NATS KV TTL): a dead leader is replaced within this time. */
-    LEADER_LEASE_TTL_MS: z.coerce.number().int().min(1_000).default(5_000),
-    INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
     NODE_ENV: z.string().default('development'),
     /** Test-only fault point (see OutboxRelay.enableCrashPoint); refused when NODE_ENV=production. */
     TEST_CRASH_BEFORE_PUBLISH: z.string().optional(),

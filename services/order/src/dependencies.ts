@@ -2,7 +2,7 @@ import type { Infrastructure } from '@tracemart/platform';
 import { createCatalogClient } from './clients/catalog-client';
 import type { Config } from './config';
 import { createOrderEventStore } from './data/event-store';
-import { sweeperLeadership } from './jobs/saga-sweeper';
+import { partitionFences } from './jobs/saga-sweeper';
 import { createOrderProjector } from './projections/projector';
 
 /** What the order use cases run with. */
@@ -19,8 +19,9 @@ export async function orderDependencies(infra: Infrastructure, config: Config) {
     /** The CQRS read model (order summaries joined from every service's events). */
     summaries,
     catalog: createCatalogClient({ gatewayUrl: config.GATEWAY_URL, timeoutMs: config.CATALOG_TIMEOUT_MS, cacheTtlMs: config.CATALOG_CACHE_TTL_MS }),
-    /** The saga sweeper's lease and fence. */
-    leadership: sweeperLeadership(infra, config),
+    /** Which partitions of the saga this instance owns (its consumers and the sweeper follow them), and their fences. */
+    partitions: infra.partitions,
+    fences: partitionFences(db),
   };
 }
 export type OrderDeps = Awaited<ReturnType<typeof orderDependencies>>;

@@ -12,7 +12,8 @@ import { projectOrderSummary } from './use-cases/project-order-summary';
 
 /**
  * Order: placement (priced through the catalog) and the order side of the choreographed saga, event-sourced; the
- * CQRS read model of order summaries; the saga timeout, swept by one elected leader.
+ * CQRS read model of order summaries; the saga timeout. Every consumer and the sweeper are partitioned by order id
+ * across the order instances (leases in NATS KV).
  * No processed-event claims: a decision is idempotent by itself (a terminal order decides nothing more, and two
  * concurrent decisions meet at the event store's unique version), and so is the projection (applied event ids).
  */
@@ -23,10 +24,12 @@ export const orderModule = defineService({
   dependencies: orderDependencies,
   routes: orderRoutes,
   consumers: [
-    { durable: 'order-payments', on: { 'payments.charged': confirmOrder, 'payments.declined': cancelDeclinedOrder } },
-    { durable: 'order-inventory', on: { 'inventory.rejected': cancelOutOfStockOrder } },
-    // The CQRS read model: one projector consumer per stream it joins.
-    ...summaryStreams.map((stream) => ({ durable: `order-summary-${stream.name.toLowerCase()}`, stream, all: projectOrderSummary })),
+    // The saga's decisions, sharded by order id: each partition's events go to the one instance that owns it.
+    { durable: 'order-payments', partitioned: true, on: { 'payments.charged': confirmOrder, 'payments.declined': cancelDeclinedOrder } },
+    { durable: 'order-inventory', partitioned: true, on: { 'inventory.rejected': cancelOutOfStockOrder } },
+    // The CQRS read model: one projector consumer per stream it joins, partitioned too (one order's summary is updated
+    // by one instance at a time: FerretDB's updates of one document are not atomic across connections).
+    ...summaryStreams.map((stream) => ({ durable: `order-summary-${stream.name.toLowerCase()}`, partitioned: true, stream, all: projectOrderSummary })),
   ],
   background: (deps, config) => [
     // The event store's outbox relay; its bookkeeping (published and settled marks) is waited for once NATS drained.

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fence, connectMongo, type EventBus, type EventEnvelope } from '@tracemart/platform';
-import { USER_ID_HEADER } from '@tracemart/contracts';
+import { partitionOf, USER_ID_HEADER } from '@tracemart/contracts';
 import { connectTestBus, consumerSettled, eventually, startTestInfra, spawnService, startCatalogStub } from '@tracemart/testing';
 
 /**
  * These run the order service as real OS processes, because what they prove is about processes dying:
- * the outbox survives a crash between write and publish, and the saga sweeper's leadership moves to
- * the survivor when the leader is SIGKILLed. So no in-process service (useComponent) runs here: it would take part
- * in the election and relay the outbox itself.
+ * the outbox survives a crash between write and publish, and the saga's partitions (its consumers and its sweeper)
+ * move to the survivor when an instance is SIGKILLed. So no in-process service (useComponent) runs here: it would take
+ * part in the partition ownership and relay the outbox itself.
  */
 type Infra = Awaited<ReturnType<typeof startTestInfra>>;
 let infra: Infra;
@@ -84,57 +84,76 @@ describe('transactional outbox', () => {
   });
 });
 
-describe('saga timeout with leader election and fencing', () => {
-  it('when two instances run, then exactly one sweeps; when the leader is killed, then the other takes over within the lease', async () => {
-    const sagaEnv = env({ SAGA_TIMEOUT_MS: '1500', SAGA_SWEEP_INTERVAL_MS: '200', LEADER_LEASE_TTL_MS: '2000' });
+describe('saga partitions across instances, with leases and fencing', () => {
+  const ADMIN = 'partition-test-admin-token';
+  const partitionsOf = async (instance: { url: string }): Promise<number[]> => {
+    const res = await fetch(`${instance.url}/admin/partitions`, { headers: { 'x-admin-token': ADMIN } });
+    const body = (await res.json()) as { owned: { partition: number }[] };
+    return body.owned.map((o) => o.partition);
+  };
+  const sweptOrders = (p: { lines: string[] }) =>
+    p.lines.filter((line) => line.includes('saga timed out')).map((line) => JSON.parse(line) as { orderId: string; partition: number });
+
+  it('when two instances run, then they split the partitions and each sweeps only its own; when one is killed, then the survivor owns all within the lease', async () => {
+    const sagaEnv = env({ SAGA_TIMEOUT_MS: '1500', SAGA_SWEEP_INTERVAL_MS: '200', PARTITION_LEASE_TTL_MS: '2000', ADMIN_TOKEN: ADMIN });
     const a = await spawnService('order', { ...sagaEnv, INSTANCE_ID: 'order-a' });
     const b = await spawnService('order', { ...sagaEnv, INSTANCE_ID: 'order-b' });
     const instances = [a, b];
     try {
-      const leaderOf = () => instances.filter((p) => p.lines.some((line) => line.includes('"msg":"became leader"')));
-      await eventually(
-        async () => leaderOf().length,
-        (n) => n >= 1,
+      // The first to start takes all eight; once the second is seen as a member, the first gives up its share.
+      const split = await eventually(
+        async () => Promise.all(instances.map(partitionsOf)),
+        ([ofA = [], ofB = []]) => ofA.length === 4 && ofB.length === 4,
+        15_000,
       );
-      expect(leaderOf()).toHaveLength(1);
-      const leader = leaderOf()[0];
-      const follower = instances.find((p) => p !== leader);
-      if (!leader || !follower) throw new Error('no leader');
+      expect([...(split[0] ?? []), ...(split[1] ?? [])].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(a.lines.some((line) => line.includes('"msg":"partitions rebalanced"'))).toBe(true);
 
-      // No inventory or payment service runs here, so orders stay PENDING until the sweeper cancels them.
-      for (const user of ['stuck-1', 'stuck-2']) {
-        const res = await fetch(`${follower.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', [USER_ID_HEADER]: user }, body: orderBody });
+      // No inventory or payment service runs here, so orders stay PENDING until a sweeper cancels them.
+      const users = Array.from({ length: 8 }, (_, i) => `stuck-${i}`);
+      for (const user of users) {
+        const res = await fetch(`${a.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', [USER_ID_HEADER]: user }, body: orderBody });
         expect(res.status).toBe(202);
       }
+      const stuckCancelled = () => cancelled.filter((e) => (e.data as { userId: string }).userId.startsWith('stuck-'));
       await eventually(
-        async () => cancelled.filter((e) => (e.data as { userId: string }).userId.startsWith('stuck-')).length,
-        (n) => n === 2,
+        async () => stuckCancelled().length,
+        (n) => n === users.length,
         20_000,
       );
-      expect(cancelled.filter((e) => (e.data as { userId: string }).userId.startsWith('stuck-')).map((e) => (e.data as { reason: string }).reason)).toEqual([
-        'SAGA_TIMEOUT',
-        'SAGA_TIMEOUT',
-      ]);
-      const sweptBy = (p: typeof a) => p.lines.filter((line) => line.includes('saga timed out')).length;
-      // The two above, plus the order left PENDING by the outbox test; the log line may trail the published event.
-      expect(
-        await eventually(
-          async () => sweptBy(leader),
-          (n) => n >= 2,
-          5_000,
-        ),
-      ).toBeGreaterThanOrEqual(2);
-      expect(sweptBy(follower)).toBe(0);
+      expect(stuckCancelled().map((e) => (e.data as { reason: string }).reason)).toEqual(users.map(() => 'SAGA_TIMEOUT'));
+      const stuckIds = new Set(stuckCancelled().map((e) => (e.data as { orderId: string }).orderId));
+      // Each order swept once, by the owner of its partition (the partition is computed as the server's transform does).
+      await eventually(
+        async () => [...sweptOrders(a), ...sweptOrders(b)].filter((s) => stuckIds.has(s.orderId)).length,
+        (n) => n >= users.length,
+        5_000,
+      );
+      for (const [instance, owned] of [
+        [a, split[0] ?? []],
+        [b, split[1] ?? []],
+      ] as const) {
+        for (const swept of sweptOrders(instance).filter((s) => stuckIds.has(s.orderId))) {
+          expect(owned).toContain(swept.partition);
+          expect(swept.partition).toBe(partitionOf(swept.orderId));
+        }
+      }
+      const sweeps = [...sweptOrders(a), ...sweptOrders(b)].filter((s) => stuckIds.has(s.orderId)).map((s) => s.orderId);
+      expect(new Set(sweeps).size).toBe(sweeps.length);
 
       const killedAt = Date.now();
-      leader.child.kill('SIGKILL');
-      await leader.exited;
-      await eventually(async () => follower.lines.some((line) => line.includes('"msg":"became leader"')), Boolean, 15_000);
+      a.child.kill('SIGKILL');
+      await a.exited;
+      await eventually(
+        async () => (await partitionsOf(b)).length,
+        (n) => n === 8,
+        15_000,
+      );
       const takeoverMs = Date.now() - killedAt;
-      // The lease may have been renewed just before the kill, so takeover takes up to one TTL (2 s),
-      // plus the server noticing the expiry and the candidate's next poll (each up to TTL/3), plus
-      // log-polling slack on a busy 2-core CI machine.
-      expect(takeoverMs).toBeLessThan(2_000 + 2 * 667 + 1_500);
+      // A lease renewed just before the kill lives one TTL (2 s); the survivor sees that at its next tick (TTL/3), and
+      // polling the admin API adds up to 100 ms; slack for a busy 2-core CI machine.
+      expect(takeoverMs).toBeLessThan(2_000 + 667 + 1_500);
+      expect(b.lines.some((line) => line.includes('"msg":"partitions rebalanced"') && line.includes('"owned":[0,1,2,3,4,5,6,7]'))).toBe(true);
     } finally {
       await Promise.all(instances.map((p) => p.stop()));
     }

@@ -55,11 +55,11 @@ describe('payment charges an order once its stock is reserved', () => {
 
   it('when inventory.reserved arrives before orders.placed, then it is retried and the order is charged exactly once', async () => {
     const order = newOrder('tok_visa');
-    const deliveredBefore = (await payment.bus.jsm.consumers.info('INVENTORY', 'payment-inventory')).delivered.consumer_seq;
+    const deliveredBefore = (await payment.consumerInfo('payment-inventory')).delivered;
     await payment.bus.publish(order.reserved);
     // Two deliveries of one message: it was not acknowledged the first time but negatively acknowledged and redelivered.
     await eventually(
-      async () => (await payment.bus.jsm.consumers.info('INVENTORY', 'payment-inventory')).delivered.consumer_seq,
+      async () => (await payment.consumerInfo('payment-inventory')).delivered,
       (seq) => seq >= deliveredBefore + 2,
     );
     expect(outcomesOf(order.orderId)).toEqual([]);

@@ -25,8 +25,9 @@ describe('chargeStep', () => {
 });
 
 describe('compensationFor', () => {
-  it('when the order never reached payment, then there is nothing to do', () => {
-    expect(compensationFor(null, nothing)).toEqual({ kind: 'none' });
+  it('when the cancellation comes before the payment was opened, then the payment is recorded closed, so a late placement charges nothing', () => {
+    expect(compensationFor(null, nothing)).toEqual({ kind: 'close-unopened' });
+    expect(chargeStep({ status: 'CANCELLED' })).toBe('done');
   });
 
   it('when the payment still waits for stock, then it is closed without money moving', () => {

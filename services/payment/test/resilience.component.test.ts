@@ -26,8 +26,7 @@ function newOrder() {
 }
 
 const health = async () => (await payment.api.get<{ processor: string }>('/payments/health')).body;
-const consumerInfo = (stream: string, durable: string) => payment.bus.jsm.consumers.info(stream, durable);
-const redelivered = async () => (await consumerInfo('INVENTORY', 'payment-inventory')).num_redelivered;
+const redelivered = async () => (await payment.consumerInfo('payment-inventory')).redelivered;
 const admin = (method: string, path: string, body?: unknown) =>
   fetch(`${payment.service.url}/admin${path}`, {
     method,
@@ -86,12 +85,12 @@ describe('payment while the card processor is down', () => {
     // Paused consumers hold no pull request (num_waiting), so the server can hand them nothing: both events wait
     // undelivered and nothing is in the service's hands.
     const consumers = await eventually(
-      async () => Promise.all([consumerInfo('ORDERS', 'payment-orders'), consumerInfo('INVENTORY', 'payment-inventory')]),
-      (infos) => infos.every((info) => info.num_pending >= 1),
+      async () => Promise.all([payment.consumerInfo('payment-orders'), payment.consumerInfo('payment-inventory')]),
+      (infos) => infos.every((info) => info.pending >= 1),
     );
-    expect(consumers.map(({ num_waiting, num_ack_pending }) => ({ num_waiting, num_ack_pending }))).toEqual([
-      { num_waiting: 0, num_ack_pending: 0 },
-      { num_waiting: 0, num_ack_pending: 0 },
+    expect(consumers.map(({ waiting, ackPending }) => ({ waiting, ackPending }))).toEqual([
+      { waiting: 0, ackPending: 0 },
+      { waiting: 0, ackPending: 0 },
     ]);
     await payment.settled('test-observer-payments');
     expect(eventsOf(paymentsSeen, order.orderId)).toEqual([]);

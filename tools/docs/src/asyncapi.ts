@@ -1,4 +1,4 @@
-import { allStreams, eventSchemas, streams, type EventType } from '@tracemart/contracts';
+import { allStreams, eventSchemas, PARTITIONS, streams, type EventType } from '@tracemart/contracts';
 import { consumerBindings, type ModuleOutline } from '@tracemart/platform';
 import { SERVICE_MODULES } from './modules';
 import { deadLetterSchema, envelopeSchema } from './schemas';
@@ -16,8 +16,10 @@ export interface EventConsumer {
   service: string;
   durable: string;
   stream: string;
-  /** The consumer's filter subject. */
-  subject: string;
+  /** The consumer's filter subjects. */
+  subjects: readonly string[];
+  /** One durable per partition (`<durable>-p<n>`), each run by the instance that owns the partition. */
+  partitioned: boolean;
   /** The event types its handler acts on; others on the filter are acknowledged and ignored. */
   handles: readonly EventType[];
 }
@@ -29,7 +31,8 @@ export function eventConsumers(modules: readonly ModuleOutline[]): EventConsumer
       service: module.name,
       durable: binding.durable,
       stream: binding.stream.name,
-      subject: binding.subject,
+      subjects: binding.subjects,
+      partitioned: binding.partitioned,
       handles: binding.handles as EventType[],
     })),
   );
@@ -156,9 +159,10 @@ export function buildAsyncApi(modules: readonly ModuleOutline[] = SERVICE_MODULE
       payload: envelopeFor(type),
     };
     channels[type] = {
-      address: type,
+      address: `${type}.{orderId}`,
       title: type,
-      description: `Stream ${streamOf(type)}. Published by ${ownerOf(type)}; consumed by ${readers.length > 0 ? readers.join(', ') : 'no one yet'}.`,
+      description: `Stream ${streamOf(type)}, sharded by order id: stored as \`${type}.<partition>.<orderId>\` (the stream's subject transform, partition(${PARTITIONS}, orderId)). Published by ${ownerOf(type)}; consumed by ${readers.length > 0 ? readers.join(', ') : 'no one yet'}.`,
+      parameters: { orderId: { description: 'The order the event belongs to: its partition key (characters outside [A-Za-z0-9_-] become _).' } },
       messages: { [name]: { $ref: `#/components/messages/${name}` } },
       'x-stream': streamOf(type),
     };
@@ -178,7 +182,9 @@ export function buildAsyncApi(modules: readonly ModuleOutline[] = SERVICE_MODULE
       operations[`${consumer.durable}.receive.${type}`] = {
         action: 'receive',
         title: `${consumer.service} consumes ${type}`,
-        description: `Durable consumer \`${consumer.durable}\` on stream ${consumer.stream}, filter \`${consumer.subject}\`.`,
+        description: consumer.partitioned
+          ? `Partitioned consumer \`${consumer.durable}\` on stream ${consumer.stream}: one durable per partition (\`${consumer.durable}-p<n>\`, filter \`${consumer.handles.map((t) => `${t}.<n>.*`).join('`, `')}\`), each run by the order instance that owns the partition.`
+          : `Durable consumer \`${consumer.durable}\` on stream ${consumer.stream}, filter \`${consumer.subjects.join('`, `')}\`.`,
         channel: { $ref: `#/channels/${type}` },
         messages: [{ $ref: `#/channels/${type}/messages/${name}` }],
         tags: [{ name: consumer.service }],

@@ -5,7 +5,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { createBaseApp, createLogger, newEnvelope } from '@tracemart/platform';
-import { eventSchemas, placeOrderBodySchema, validateEvent, type EventData, type EventType } from '@tracemart/contracts';
+import { eventSchemas, partitionOf, placeOrderBodySchema, validateEvent, type EventData, type EventType } from '@tracemart/contracts';
 import { ADMIN_PREFIX, ADMIN_ROUTES, API_PREFIX, API_ROUTES } from '@tracemart/gateway/routes';
 import { buildAsyncApi, buildOpenApi, documentedRoutes, eventConsumers, SERVICE_MODULES, messageName, openApiPath, PROBE_ROUTES, renderDocs } from '../src';
 
@@ -65,7 +65,7 @@ describe('asyncapi.yaml', () => {
 
   it.each(Object.keys(eventSchemas))('when %s is a contract, then it has a channel, a message, a sender and its data schema', (type) => {
     const name = messageName(type);
-    expect(at(channels, type).address).toBe(type);
+    expect(at(channels, type).address).toBe(`${type}.{orderId}`);
     expect(at(channels, type, 'messages', name)).toEqual({
       $ref: `#/components/messages/${name}`,
     });
@@ -108,9 +108,21 @@ describe('asyncapi.yaml', () => {
     expect(new Set(declared).size).toBe(declared.length);
   });
 
-  it('when a consumer handles an event, then its filter subject delivers that event', () => {
-    const matches = (filter: string, subject: string) => filter === subject || (filter.endsWith('.>') && subject.startsWith(filter.slice(0, -1)));
-    for (const consumer of eventConsumers(SERVICE_MODULES)) for (const type of consumer.handles) expect(matches(consumer.subject, type), `${consumer.durable} cannot see ${type}`).toBe(true);
+  it('when a consumer handles an event, then one of its filter subjects delivers that event as the stream stores it', () => {
+    // NATS matching: `*` one token, `>` the rest; stored subjects are `<type>.<partition>.<orderId>`.
+    const matches = (filter: string, subject: string): boolean => {
+      const [f, s] = [filter.split('.'), subject.split('.')];
+      return f.every((token, i) => token === '>' || (i < s.length && (token === '*' || token === s[i]))) && (f.at(-1) === '>' ? s.length >= f.length : s.length === f.length);
+    };
+    for (const consumer of eventConsumers(SERVICE_MODULES)) {
+      for (const type of consumer.handles) {
+        const stored = `${type}.${partitionOf('o-1')}.o-1`;
+        expect(
+          consumer.subjects.some((filter) => matches(filter, stored)),
+          `${consumer.durable} cannot see ${stored}`,
+        ).toBe(true);
+      }
+    }
   });
 
   it('when a valid event is checked against its documented payload, then the JSON Schema agrees with zod', () => {

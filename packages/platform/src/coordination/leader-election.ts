@@ -2,6 +2,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock';
 import { getMeter } from '../telemetry/metrics';
+import { retryOnTimeout } from '../messaging/streams-setup';
 import type { EventBus } from '../messaging/bus';
 
 /**
@@ -45,7 +46,7 @@ export class LeaderElection {
   }
 
   async start(): Promise<void> {
-    this.kv = await new Kvm(this.bus.js).create(this.options.bucket ?? 'leases', { ttl: this.options.ttlMs, history: 1 });
+    this.kv = await retryOnTimeout(() => new Kvm(this.bus.js).create(this.options.bucket ?? 'leases', { ttl: this.options.ttlMs, history: 1, replicas: this.bus.replicas }));
     leaderStatus.record(0, { role: this.options.role });
     await this.tick();
     this.timer = setInterval(

@@ -24,5 +24,8 @@ export async function trackBacklog(jsm: JetStreamManager, consumer: { stream: st
   await refresh().catch(() => undefined);
   const timer = setInterval(() => void refresh().catch(() => undefined), consumerDefaults.backlogRefreshMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    backlog.delete(consumer.durable);
+  };
 }

@@ -7,9 +7,17 @@ export type HandlerResult = 'ack' | 'term' | { nakDelayMs: number };
 
 export interface ConsumerSpec {
   stream: string;
+  /** The consumer's name on the server. */
   durable: string;
-  /** One filter subject (wildcards allowed; nats-server 2.9 has no multi-subject filters). */
+  /**
+   * The logical consumer, when several durables share one job (the partitions of a sharded consumer,
+   * `order-payments-p3`): metrics, processed-event claims and dead letters use it. Default: `durable`.
+   */
+  group?: string;
+  /** The filter subject (wildcards allowed). */
   subject: string;
+  /** Several filter subjects instead of `subject` (one partition of several event types). */
+  subjects?: string[];
   handler: (event: EventEnvelope, msg: JsMsg) => Promise<HandlerResult | void>;
   /** Validates and narrows the envelope; a thrown error terms the message (it can never succeed). */
   decode?: (event: EventEnvelope) => EventEnvelope;

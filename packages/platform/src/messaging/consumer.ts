@@ -2,6 +2,7 @@ import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from 
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { ResolvedConsumerSpec } from './defaults';
+import { retryOnTimeout } from './streams-setup';
 
 type Handle = (spec: ResolvedConsumerSpec, msg: JsMsg) => Promise<void>;
 
@@ -31,7 +32,7 @@ async function drainInbox(messages: ConsumerMessages): Promise<void> {
  * so when the consumer stops, everything it sent to the server has been sent by the end of the inbox drain.
  */
 async function startConsumer(js: JetStreamClient, jsm: JetStreamManager, spec: ResolvedConsumerSpec, handle: Handle, logger: Logger): Promise<RunningConsumer> {
-  const consumer = await js.consumers.get(spec.stream, spec.durable);
+  const consumer = await retryOnTimeout(() => js.consumers.get(spec.stream, spec.durable));
   let stopping = false;
   /** Fetched and not started yet. */
   const fetched: JsMsg[] = [];
@@ -90,7 +91,7 @@ async function startConsumer(js: JetStreamClient, jsm: JetStreamManager, spec: R
 export class Consumers {
   /** Every consumer this connection runs, so `resume()` can start them again after `pause()`. */
   private readonly specs: ResolvedConsumerSpec[] = [];
-  private running: RunningConsumer[] = [];
+  private running: (RunningConsumer & { durable: string })[] = [];
   private isPaused = false;
 
   constructor(
@@ -107,7 +108,20 @@ export class Consumers {
 
   async add(spec: ResolvedConsumerSpec): Promise<void> {
     this.specs.push(spec);
-    if (!this.isPaused) this.running.push(await startConsumer(this.js, this.jsm, spec, this.handle, this.logger));
+    if (!this.isPaused) this.running.push({ durable: spec.durable, ...(await startConsumer(this.js, this.jsm, spec, this.handle, this.logger)) });
+  }
+
+  /**
+   * Stops one consumer for good (a partition this instance no longer owns): in-flight handlers finish and fetched,
+   * unhandled messages go back to the stream before it resolves.
+   */
+  async remove(durable: string): Promise<void> {
+    const index = this.specs.findIndex((spec) => spec.durable === durable);
+    if (index >= 0) this.specs.splice(index, 1);
+    const running = this.running.filter((consumer) => consumer.durable === durable);
+    this.running = this.running.filter((consumer) => consumer.durable !== durable);
+    await Promise.all(running.map((consumer) => consumer.stop()));
+    if (!this.nc.isClosed()) await this.nc.flush().catch(() => undefined);
   }
 
   async pause(): Promise<void> {
@@ -120,7 +134,7 @@ export class Consumers {
   async resume(): Promise<void> {
     if (!this.isPaused) return;
     this.isPaused = false;
-    for (const spec of this.specs) this.running.push(await startConsumer(this.js, this.jsm, spec, this.handle, this.logger));
+    for (const spec of this.specs) this.running.push({ durable: spec.durable, ...(await startConsumer(this.js, this.jsm, spec, this.handle, this.logger)) });
     this.logger.info({ consumers: this.durables() }, 'consumers resumed');
   }
 

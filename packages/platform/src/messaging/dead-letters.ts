@@ -26,11 +26,11 @@ const deadLettered = getMeter().createCounter('tracemart.deadletter', { unit: '{
  * with why and where from, to `deadletter.<consumer>` on the DEADLETTER stream before it is termed.
  * It can be listed and re-driven (see DeadLetters); its msgID (consumer and stream sequence) lets JetStream drop a second copy.
  */
-export async function writeDeadLetter(js: JetStreamClient, consumer: { stream: string; durable: string }, msg: JsMsg, reason: string): Promise<void> {
+export async function writeDeadLetter(js: JetStreamClient, consumer: { stream: string; group: string }, msg: JsMsg, reason: string): Promise<void> {
   const headers: Record<string, string> = {};
   for (const key of msg.headers?.keys() ?? []) headers[key] = msg.headers?.get(key) ?? '';
   const letter: DeadLetter = {
-    consumer: consumer.durable,
+    consumer: consumer.group,
     stream: consumer.stream,
     subject: msg.subject,
     streamSequence: msg.info.streamSequence,
@@ -40,8 +40,8 @@ export async function writeDeadLetter(js: JetStreamClient, consumer: { stream: s
     headers,
     payload: msg.string(),
   };
-  await js.publish(`deadletter.${consumer.durable}`, JSON.stringify(letter), { msgID: `${consumer.durable}:${msg.info.streamSequence}` });
-  deadLettered.add(1, { stream: consumer.stream, consumer: consumer.durable });
+  await js.publish(`deadletter.${consumer.group}`, JSON.stringify(letter), { msgID: `${consumer.group}:${msg.info.streamSequence}` });
+  deadLettered.add(1, { stream: consumer.stream, consumer: consumer.group });
 }
 
 export interface ListedDeadLetter extends DeadLetter {

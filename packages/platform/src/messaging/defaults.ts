@@ -30,7 +30,8 @@ export const streamDefaults = {
 export const publishTimeoutMs = 5_000;
 
 /** A consumer spec with every default filled in, plus the pull and concurrency limits derived from it. */
-export type ResolvedConsumerSpec = Omit<ConsumerSpec, 'maxAckPending' | 'maxDeliver' | 'ackWaitMs' | 'backoffMs'> & {
+export type ResolvedConsumerSpec = Omit<ConsumerSpec, 'group' | 'maxAckPending' | 'maxDeliver' | 'ackWaitMs' | 'backoffMs'> & {
+  group: string;
   maxAckPending: number;
   maxDeliver: number;
   ackWaitMs: number;
@@ -47,6 +48,7 @@ export function withDefaults(spec: ConsumerSpec): ResolvedConsumerSpec {
   const maxAckPending = spec.maxAckPending ?? consumerDefaults.maxAckPending;
   return {
     ...spec,
+    group: spec.group ?? spec.durable,
     maxAckPending,
     maxDeliver: spec.maxDeliver ?? consumerDefaults.maxDeliver,
     ackWaitMs: spec.ackWaitMs ?? consumerDefaults.ackWaitMs,

@@ -24,6 +24,14 @@ export function traceOf(headers: MsgHdrs | undefined): Context {
 }
 
 /**
+ * What spans and metrics name a message by: the first two tokens of its subject, the event type (`payments.charged`)
+ * or `deadletter.<consumer>`, without the partition and order id a stored subject carries.
+ */
+export function destinationOf(subject: string): string {
+  return subject.split('.', 2).join('.');
+}
+
+/**
  * The span of one NATS hop: PRODUCER `publish <subject>` or CONSUMER `process <subject>`, with the messaging
  * semantic-convention attributes common to both, then `attributes`.
  */

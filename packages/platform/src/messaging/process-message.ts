@@ -8,7 +8,7 @@ import type { HandlerResult } from './consumer-spec';
 import type { ResolvedConsumerSpec } from './defaults';
 import type { EventEnvelope } from './envelope';
 import { settle, type MetricOutcome, type Observed, type Settlement } from './settlement';
-import { startMessageSpan, traceOf } from './message-tracing';
+import { startMessageSpan, traceOf, destinationOf } from './message-tracing';
 
 const meter = getMeter();
 /** Messages handled by a durable consumer, by consumer, subject and outcome (ack|nak|term|duplicate|ignored). */
@@ -35,17 +35,17 @@ async function observe(spec: ResolvedConsumerSpec, msg: JsMsg, span: Span): Prom
     if (spec.handles && !spec.handles.includes(event.type)) return { step: 'filter' };
     // Idempotent consumer: claim the event first; one already applied is acknowledged and skipped,
     // one being applied right now by a concurrent delivery is retried later.
-    const claim = spec.processed ? await spec.processed.claim(spec.durable, event.id) : 'claimed';
+    const claim = spec.processed ? await spec.processed.claim(spec.group, event.id) : 'claimed';
     if (claim !== 'claimed') return { step: 'claim', claim };
     let result: HandlerResult;
     try {
       result = (await spec.handler(event, msg)) ?? 'ack';
     } catch (err) {
-      await spec.processed?.release(spec.durable, event.id);
+      await spec.processed?.release(spec.group, event.id);
       throw err;
     }
-    if (result === 'ack') await spec.processed?.complete(spec.durable, event.id);
-    else await spec.processed?.release(spec.durable, event.id);
+    if (result === 'ack') await spec.processed?.complete(spec.group, event.id);
+    else await spec.processed?.release(spec.group, event.id);
     return { step: 'handler', result };
   } catch (error) {
     return { step: 'failed', error };
@@ -71,16 +71,19 @@ function reportFailure(observed: Observed, settlement: Settlement, span: Span, l
  */
 export async function processMessage(spec: ResolvedConsumerSpec, msg: JsMsg, deps: { js: JetStreamClient; logger: Logger }): Promise<void> {
   const parent = traceOf(msg.headers);
-  const subject = msg.subject;
+  // The event type (`payments.charged`), not the stored subject with its partition and order id: span names and metric
+  // labels stay few; the whole subject is a span attribute.
+  const subject = destinationOf(msg.subject);
   const attempt = msg.info.deliveryCount;
   // Parent/child, not a link: each saga message causes exactly one unit of work, so the whole saga
   // reads as one trace. Span links are kept for fan-in work such as projection replays.
   const span = startMessageSpan('process', subject, parent, {
-    'messaging.consumer.group.name': spec.durable,
+    'messaging.consumer.group.name': spec.group,
+    'tracemart.messaging.subject': msg.subject,
     'messaging.message.id': msg.headers?.get('Nats-Msg-Id') ?? '',
     'tracemart.messaging.delivery_count': attempt,
   });
-  if (attempt > 1) redeliveredCounter.add(1, { 'messaging.consumer.group.name': spec.durable, 'messaging.destination.name': subject });
+  if (attempt > 1) redeliveredCounter.add(1, { 'messaging.consumer.group.name': spec.group, 'messaging.destination.name': subject });
   const started = performance.now();
   let outcome: MetricOutcome = 'ack';
   await context.with(trace.setSpan(parent, span), async () => {
@@ -88,7 +91,7 @@ export async function processMessage(spec: ResolvedConsumerSpec, msg: JsMsg, dep
       const observed = await observe(spec, msg, span);
       const settlement = settle({ ...observed, attempt, maxDeliver: spec.maxDeliver, backoffMs: spec.backoffMs });
       outcome = settlement.metricOutcome;
-      reportFailure(observed, settlement, span, deps.logger, { subject, consumer: spec.durable, attempt });
+      reportFailure(observed, settlement, span, deps.logger, { subject, consumer: spec.group, attempt });
       if (settlement.action === 'ack') msg.ack();
       else if (settlement.action === 'nak') msg.nak(settlement.delayMs);
       else {
@@ -98,7 +101,7 @@ export async function processMessage(spec: ResolvedConsumerSpec, msg: JsMsg, dep
         msg.term();
       }
     } finally {
-      const labels = { 'messaging.consumer.group.name': spec.durable, 'messaging.destination.name': subject, outcome };
+      const labels = { 'messaging.consumer.group.name': spec.group, 'messaging.destination.name': subject, outcome };
       consumedCounter.add(1, labels);
       handleLatency.record((performance.now() - started) / 1000, labels);
       span.end();

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AckPolicy, DeliverPolicy, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { streamDefaults, type ResolvedConsumerSpec } from './defaults';
 
@@ -8,30 +9,55 @@ export interface StreamSpec {
   maxAgeSeconds?: number;
   duplicateWindowSeconds?: number;
   retention?: 'limits' | 'workqueue';
+  /** Rewrites a subject before it is stored (nats-server >= 2.10): the contracts shard by order id this way. */
+  subjectTransform?: { src: string; dest: string };
 }
 
 const nanos = (ms: number): number => Math.round(ms * 1_000_000);
 
-/** Updates what exists, adds what the server reports missing (`notFound` in its error), so processes start in any order. */
-async function addOrUpdate(notFound: string, steps: { info: () => Promise<unknown>; update: () => Promise<unknown>; add: () => Promise<unknown> }): Promise<void> {
-  try {
-    await steps.info();
-    await steps.update();
-  } catch (err) {
-    if (!String(err).includes(notFound)) throw err;
-    await steps.add();
+/** The JetStream API gave no answer in time (`TimeoutError`), or answered that it is electing a leader (503, 10008). */
+const isTransient = (err: unknown): boolean => err instanceof Error && (err.name === 'TimeoutError' || /timeout|temporarily unavailable|no responders/i.test(err.message));
+
+/**
+ * Runs a JetStream set-up request again when it times out or the system is busy electing. On a cluster, a replicated stream or KV bucket that another
+ * process is creating at that moment has no leader yet, and requests about it go unanswered until one is elected
+ * (seen: six services starting together on 3 nodes, 2-4 of them timing out once). Bounded: `attempts` tries.
+ */
+export async function retryOnTimeout<T>(request: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (err) {
+      if (!isTransient(err) || attempt >= attempts) throw err;
+      await sleep(Math.min(2_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
+    }
   }
 }
 
+/** Updates what exists, adds what the server reports missing (`notFound` in its error), so processes start in any order. */
+function addOrUpdate(notFound: string, steps: { info: () => Promise<unknown>; update: () => Promise<unknown>; add: () => Promise<unknown> }): Promise<void> {
+  return retryOnTimeout(async () => {
+    try {
+      await steps.info();
+      await steps.update();
+    } catch (err) {
+      if (!String(err).includes(notFound)) throw err;
+      await steps.add();
+    }
+  });
+}
+
 /** Creates or updates streams so every process can start in any order. */
-export async function ensureStreams(jsm: JetStreamManager, specs: StreamSpec[]): Promise<void> {
+export async function ensureStreams(jsm: JetStreamManager, specs: StreamSpec[], replicas = 1): Promise<void> {
   for (const spec of specs) {
     const config: Partial<StreamConfig> & { name: string } = {
       name: spec.name,
       subjects: spec.subjects,
+      num_replicas: replicas,
       max_age: nanos((spec.maxAgeSeconds ?? streamDefaults.maxAgeSeconds) * 1000),
       duplicate_window: nanos((spec.duplicateWindowSeconds ?? streamDefaults.duplicateWindowSeconds) * 1000),
       ...(spec.retention === 'workqueue' ? { retention: 'workqueue' as StreamConfig['retention'] } : {}),
+      ...(spec.subjectTransform ? { subject_transform: spec.subjectTransform } : {}),
     };
     await addOrUpdate('stream not found', {
       info: () => jsm.streams.info(spec.name),
@@ -43,8 +69,10 @@ export async function ensureStreams(jsm: JetStreamManager, specs: StreamSpec[]):
 
 /** Creates or updates one durable pull consumer (explicit acks, from the start of the stream). */
 export async function ensureConsumer(jsm: JetStreamManager, spec: ResolvedConsumerSpec): Promise<void> {
+  const filters = spec.subjects ?? [spec.subject];
   const limits = {
-    filter_subject: spec.subject,
+    // One filter as `filter_subject`, several as `filter_subjects` (nats-server >= 2.10); the other one is emptied on update.
+    ...(filters.length === 1 ? { filter_subject: filters[0], filter_subjects: [] } : { filter_subject: '', filter_subjects: filters }),
     max_ack_pending: spec.maxAckPending,
     max_deliver: spec.maxDeliver,
     ack_wait: nanos(spec.ackWaitMs),

@@ -13,6 +13,12 @@ export interface EventCatalog<T extends string = string> {
   types: readonly T[];
   /** Checks an envelope against its contract and narrows its data; throws on a violation. */
   validate: (event: EventEnvelope) => EventEnvelope;
+  /** The subject an event is published on (default: its type); the contracts add the order id, the partition key. */
+  subjectOf?: (event: EventEnvelope) => string;
+  /** The filter subject of a type's stored messages, or of one partition of them (default: the type itself). */
+  filterOf?: (type: string, partition?: number) => string;
+  /** Into how many partitions the streams shard events (their subject transform); needed by partitioned consumers. */
+  partitions?: number;
 }
 
 /**
@@ -36,6 +42,12 @@ interface ConsumerBase<C> {
    */
   claims?: boolean;
   settings?: ConsumerSettings | ((config: C) => ConsumerSettings);
+  /**
+   * Sharded by order id: one durable per partition (`<durable>-p<n>`, filtered to that partition's subjects), run
+   * only by the instance that owns the partition (the service's PartitionOwnership), so each order's events are
+   * handled by one instance at a time, in order, and different orders in parallel across instances.
+   */
+  partitioned?: boolean;
 }
 
 /** A consumer that runs a use case per event type: its subject filter and stream follow from the types. */
@@ -73,24 +85,28 @@ export function defineService<C extends ServiceConfig, D, T extends string>(modu
   return module;
 }
 
-/** Where a consumer reads: its stream, filter subject and the event types it acts on. */
+/** Where a consumer reads: its stream, filter subjects and the event types it acts on. */
 export interface ConsumerBinding {
   durable: string;
   stream: StreamSpec;
-  /** One filter subject: the single type it handles, or its stream's wildcard (nats-server 2.9 has one filter). */
-  subject: string;
+  /** Its filter subjects: one per type it handles (the catalog's `filterOf`), or its stream's wildcard. */
+  subjects: string[];
   handles: string[];
+  /** One durable per partition (see `partitioned` on the declaration). */
+  partitioned: boolean;
 }
 
 const covers = (pattern: string, subject: string): boolean => pattern === subject || (pattern.endsWith('.>') && subject.startsWith(pattern.slice(0, -1)));
 
 /** Resolves a declaration against the event catalog; throws when its types span streams or are unknown. */
 export function bindConsumer(declaration: ConsumerDeclaration<never, never>, events: EventCatalog): ConsumerBinding {
+  const partitioned = declaration.partitioned === true;
   if ('all' in declaration) {
     const { stream } = declaration;
     const subject = stream.subjects[0];
     if (!subject || stream.subjects.length !== 1) throw new Error(`${declaration.durable}: a stream consumer needs a stream with one subject pattern`);
-    return { durable: declaration.durable, stream, subject, handles: events.types.filter((type) => covers(subject, type)) };
+    if (partitioned && !events.partitions) throw new Error(`${declaration.durable}: partitioned, but the event catalog has no partitions`);
+    return { durable: declaration.durable, stream, subjects: [subject], handles: events.types.filter((type) => covers(subject, type)), partitioned };
   }
   const handles = Object.keys(declaration.on);
   const unknown = handles.filter((type) => !events.types.includes(type));
@@ -98,9 +114,14 @@ export function bindConsumer(declaration: ConsumerDeclaration<never, never>, eve
   const streams = new Set(handles.map((type) => events.streams.find((stream) => stream.subjects.some((pattern) => covers(pattern, type)))));
   const [stream] = streams;
   if (!stream || streams.size !== 1) throw new Error(`${declaration.durable}: its event types must all live on one stream`);
-  const subject = handles.length === 1 ? (handles[0] as string) : (stream.subjects.find((pattern) => handles.every((type) => covers(pattern, type))) ?? '>');
-  return { durable: declaration.durable, stream, subject, handles };
+  if (partitioned && !events.partitions) throw new Error(`${declaration.durable}: partitioned, but the event catalog has no partitions`);
+  return { durable: declaration.durable, stream, subjects: handles.map((type) => filterOf(events, type)), handles, partitioned };
 }
+
+const filterOf = (events: EventCatalog, type: string, partition?: number): string => (events.filterOf ? events.filterOf(type, partition) : type);
+
+/** The durable of one partition of a partitioned consumer. */
+export const partitionDurable = (durable: string, partition: number): string => `${durable}-p${partition}`;
 
 /** What can be read of any module without starting it: its name, the events it knows and its consumers. */
 export type ModuleOutline = Pick<ServiceModule<never, never>, 'name' | 'events' | 'consumers'>;
@@ -110,23 +131,34 @@ export function consumerBindings(module: ModuleOutline): ConsumerBinding[] {
   return (module.consumers ?? []).map((declaration) => bindConsumer(declaration, module.events));
 }
 
-/** The bus's consumer spec for one declaration, bound to the service's dependencies and config. */
-export function consumerSpec<D, C>(declaration: ConsumerDeclaration<D, C>, events: EventCatalog, deps: D, config: C): ConsumerSpec {
+/**
+ * The bus's consumer spec for one declaration, bound to the service's dependencies and config; for a partitioned
+ * consumer, the spec of one partition's durable (same group: metrics, claims and dead letters stay one consumer's).
+ */
+export function consumerSpec<D, C>(declaration: ConsumerDeclaration<D, C>, events: EventCatalog, deps: D, config: C, partition?: number): ConsumerSpec {
   const binding = bindConsumer(declaration as ConsumerDeclaration<never, never>, events);
+  const subjects = partition === undefined ? binding.subjects : binding.handles.map((type) => filterOf(events, type, partition));
   const settings = typeof declaration.settings === 'function' ? declaration.settings(config) : declaration.settings;
   const on: Partial<Record<string, UseCaseFn<D>>> = 'all' in declaration ? {} : declaration.on;
   const handler = async (event: EventEnvelope): Promise<HandlerResult | void> => {
     const useCase = 'all' in declaration ? declaration.all : on[event.type];
     return useCase ? useCase(deps, event) : 'ack';
   };
+  const [subject = '>', ...more] = subjects;
+  // A partitioned consumer's max ack pending bounds the whole consumer: each partition's durable gets its share, so
+  // the bound holds however the partitions are spread over instances (the notification consumer's load leveling).
+  const maxAckPending = partition !== undefined && settings?.maxAckPending !== undefined ? Math.ceil(settings.maxAckPending / (events.partitions ?? 1)) : settings?.maxAckPending;
   return {
     stream: binding.stream.name,
-    durable: binding.durable,
-    subject: binding.subject,
+    durable: partition === undefined ? binding.durable : partitionDurable(binding.durable, partition),
+    group: binding.durable,
+    subject,
+    ...(more.length > 0 ? { subjects } : {}),
     handles: binding.handles,
     decode: events.validate,
     handler,
     ...settings,
+    ...(maxAckPending !== undefined ? { maxAckPending } : {}),
     ...(declaration.claims ? {} : { processed: undefined }),
   };
 }

@@ -16,18 +16,23 @@ export async function runService<C extends ServiceConfig, D, T extends string>(
   options: { logger?: Logger } = {},
 ): Promise<RunningModule<C, D>> {
   const config = loadConfig(module.configSchema, env);
+  const shared = (module.consumers ?? []).filter((declaration) => !declaration.partitioned);
+  const partitioned = (module.consumers ?? []).filter((declaration) => declaration.partitioned);
   let built: { deps: D } | undefined;
   const running = await startService({
     config,
     streams: [...module.events.streams],
     validateEvent: module.events.validate,
+    ...(module.events.subjectOf ? { subjectOf: module.events.subjectOf } : {}),
+    ...(partitioned.length > 0 ? { partitions: { role: module.name, count: module.events.partitions ?? 1 } } : {}),
     ...options,
     wire: async (infra) => {
       const deps = await module.dependencies(infra, config);
       built = { deps };
       if (module.routes) infra.app.use(module.routes(deps));
       return {
-        consumers: (module.consumers ?? []).map((declaration) => consumerSpec(declaration, module.events, deps, config)),
+        consumers: shared.map((declaration) => consumerSpec(declaration, module.events, deps, config)),
+        partitionedConsumers: partitioned.map((declaration) => (partition: number) => consumerSpec(declaration, module.events, deps, config, partition)),
         background: module.background?.(deps, config) ?? [],
       };
     },

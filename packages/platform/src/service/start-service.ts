@@ -8,6 +8,8 @@ import { createBaseApp, finishApp, type Readiness } from '../http/app';
 import { listen, type RunningServer } from '../http/server';
 import { Lifecycle } from '../lifecycle';
 import { createLogger } from '../logger';
+import { KeyedLock } from '../concurrency/keyed-lock';
+import { PartitionOwnership } from '../coordination/partition-ownership';
 import { EventBus, type ConsumerSpec, type StreamSpec } from '../messaging/bus';
 import type { EventEnvelope } from '../messaging/envelope';
 import { OutboxRelay, type OutboxSource } from '../messaging/outbox';
@@ -23,6 +25,9 @@ export interface ServiceConfig {
   LOG_LEVEL: string;
   SHUTDOWN_TIMEOUT_MS: number;
   NATS_URL: string;
+  NATS_REPLICAS?: number;
+  INSTANCE_ID?: string;
+  PARTITION_LEASE_TTL_MS?: number;
   MONGODB_URL: string;
   MONGODB_DB: string;
   /** The admin API credential; when a service's schema does not carry it, it is read once at start. */
@@ -45,10 +50,14 @@ export interface Infrastructure {
   readiness: Readiness;
   /** Faults injected through the admin API; services may also apply them to simulated dependencies. */
   faults: FaultInjector;
+  /** Which partitions this instance owns, when the service has partitioned consumers (see PartitionOwnership). */
+  partitions?: PartitionOwnership;
 }
 
 export interface Wiring {
   consumers?: ConsumerSpec[];
+  /** Sharded consumers: the spec of one partition's durable, run while this instance owns that partition. */
+  partitionedConsumers?: ((partition: number) => ConsumerSpec)[];
   /** Background work (sweepers, outbox relays): see BackgroundJob for when each phase runs. */
   background?: BackgroundJob[];
 }
@@ -70,6 +79,10 @@ export async function startService(options: {
   config: ServiceConfig;
   streams: StreamSpec[];
   validateEvent?: (event: EventEnvelope) => void;
+  /** The subject each event is published on (default: its type). */
+  subjectOf?: (event: EventEnvelope) => string;
+  /** Partition ownership for this service's partitioned consumers: what is partitioned, into how many. */
+  partitions?: { role: string; count: number };
   wire: (infra: Infrastructure) => Promise<Wiring> | Wiring;
   logger?: Logger;
 }): Promise<RunningService> {
@@ -83,9 +96,11 @@ export async function startService(options: {
     mongo = await connectMongo(config.MONGODB_URL, config.MONGODB_DB, config.SERVICE_NAME);
     bus = await EventBus.connect({
       url: config.NATS_URL,
-      name: config.SERVICE_NAME,
+      name: config.INSTANCE_ID ?? config.SERVICE_NAME,
+      replicas: config.NATS_REPLICAS ?? 1,
       logger,
       ...(options.validateEvent ? { validate: options.validateEvent } : {}),
+      ...(options.subjectOf ? { subjectOf: options.subjectOf } : {}),
     });
     await bus.ensureStreams(options.streams);
     const connectedBus = bus;
@@ -112,14 +127,23 @@ export async function startService(options: {
       readiness,
       faults,
     };
+    const partitioned: { specs: ((partition: number) => ConsumerSpec)[] } = { specs: [] };
+    if (options.partitions) infra.partitions = partitionOwnership(connectedBus, config, logger, options.partitions, partitioned);
+    admin.get('/partitions', (_req, res) => {
+      res.json(infra.partitions?.describe() ?? { role: config.SERVICE_NAME, instance: config.INSTANCE_ID ?? config.SERVICE_NAME, partitions: 0, members: [], owned: [] });
+    });
     const wiring = await options.wire(infra);
+    partitioned.specs = wiring.partitionedConsumers ?? [];
     // Dead letters of this service's consumers, listed and re-driven through the admin API.
     admin.use(
       deadLetterRoutes(
-        new DeadLetters(
-          bus,
-          (wiring.consumers ?? []).map((c) => c.durable),
-        ),
+        new DeadLetters(bus, [
+          ...(wiring.consumers ?? []).map((c) => c.group ?? c.durable),
+          ...(wiring.partitionedConsumers ?? []).map((specOf) => {
+            const spec = specOf(0);
+            return spec.group ?? spec.durable;
+          }),
+        ]),
       ),
     );
     finishApp(app, logger);
@@ -130,6 +154,9 @@ export async function startService(options: {
     const expiry = setInterval(() => void processed.expire(new Date(Date.now() - PROCESSED_RETENTION_MS)).catch(() => undefined), 300_000);
     expiry.unref();
     lifecycle.onShutdown('stop processed-event expiry', () => clearInterval(expiry));
+    // Partitions are taken once the shared consumers run.
+    const ownership = infra.partitions;
+    if (ownership) await ownership.start();
     for (const job of wiring.background ?? []) await job.start();
     server = await listen(app, config.PORT, config.HOST);
     const running = server;
@@ -139,6 +166,8 @@ export async function startService(options: {
     });
     lifecycle.onShutdown('close http', () => running.close());
     for (const job of wiring.background ?? []) lifecycle.onShutdown('stop background job', () => job.stop());
+    // After the jobs that use them (a sweeper), before NATS drains: work stopped, then leases deleted for the others.
+    if (ownership) lifecycle.onShutdown('release partitions', () => ownership.stop());
     lifecycle.onShutdown('drain nats', () => connectedBus.drain());
     for (const job of wiring.background ?? []) if (job.flush) lifecycle.onShutdown('wait for background bookkeeping', async () => job.flush?.());
     lifecycle.onShutdown('close mongodb', () => connectedMongo.close());
@@ -153,6 +182,57 @@ export async function startService(options: {
     await mongo?.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * How long a delivery waits for a late lease renewal (telling the server it is still in hand): well beyond a JetStream
+ * leader election or a lost quorum (seen: 5-11 s), so that only a partition found lost hands its message back.
+ */
+const OWNERSHIP_WAIT_MS = 120_000;
+
+/**
+ * The ownership of a service's partitions, wired to its partitioned consumers: a gained partition starts their
+ * durables for it, a lost one stops them. Each delivery is handled only while the lease is still held (a deposed
+ * owner hands the message back), and one order's events one at a time, in arrival order.
+ */
+function partitionOwnership(
+  bus: EventBus,
+  config: ServiceConfig,
+  logger: Logger,
+  partitions: { role: string; count: number },
+  consumers: { specs: ((partition: number) => ConsumerSpec)[] },
+): PartitionOwnership {
+  const perOrder = new KeyedLock();
+  const ownership: PartitionOwnership = new PartitionOwnership(bus, {
+    ...partitions,
+    instanceId: config.INSTANCE_ID ?? config.SERVICE_NAME,
+    ttlMs: config.PARTITION_LEASE_TTL_MS ?? 5_000,
+    logger,
+    onGain: async (partition) => {
+      const start = async (specOf: (partition: number) => ConsumerSpec) => {
+        const spec = specOf(partition);
+        await bus.consume({
+          ...spec,
+          handler: async (event, msg) => {
+            // A late renewal (the KV bucket electing a leader) is waited out rather than handed back, which would burn
+            // the message's deliveries; a message of a partition found lost goes back, for its new owner.
+            const decision = ownership.holds(partition) ? 'held' : await ownership.decided(partition, OWNERSHIP_WAIT_MS, () => msg.working());
+            if (decision !== 'held') {
+              logger.info({ partition, consumer: spec.durable, decision, attempt: msg.info.deliveryCount }, 'partition not held: message handed back');
+              // Not at once: until this partition's consumer has stopped, an immediate redelivery would come back here.
+              return { nakDelayMs: 2_000 };
+            }
+            return perOrder.run(msg.subject.slice(msg.subject.lastIndexOf('.') + 1), () => spec.handler(event, msg));
+          },
+        });
+      };
+      await Promise.all(consumers.specs.map(start));
+    },
+    onLose: async (partition) => {
+      await Promise.all(consumers.specs.map((specOf) => bus.stopConsuming(specOf(partition).durable)));
+    },
+  });
+  return ownership;
 }
 
 /** The body of every service's main.ts: start, install signal handlers, fail fast on a start-up error. */

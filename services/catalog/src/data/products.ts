@@ -1,4 +1,4 @@
-import type { Db, Filter } from '@tracemart/platform';
+import { isDuplicateKeyError, type Db, type Filter } from '@tracemart/platform';
 import type { Product } from '../domain/product';
 import type { PageWindow, ProductFilter } from '../domain/product-query';
 
@@ -32,13 +32,19 @@ export async function createProductStore(db: Db) {
      */
     async insertMissing(missing: readonly Product[]): Promise<number> {
       if (missing.length === 0) return 0;
-      const result = await products.bulkWrite(
-        missing.map(({ id, name, description, category, priceCents }) => ({
-          updateOne: { filter: { _id: id }, update: { $setOnInsert: { name, description, category, priceCents } }, upsert: true },
-        })),
-        { ordered: false },
-      );
-      return result.upsertedCount;
+      try {
+        const result = await products.bulkWrite(
+          missing.map(({ id, name, description, category, priceCents }) => ({
+            updateOne: { filter: { _id: id }, update: { $setOnInsert: { name, description, category, priceCents } }, upsert: true },
+          })),
+          { ordered: false },
+        );
+        return result.upsertedCount;
+      } catch (err) {
+        // Two instances seeding at once: the other one's upsert of a product won (unordered: the rest went in).
+        if (!isDuplicateKeyError(err)) throw err;
+        return 0;
+      }
     },
     /** One page of the matching products, ordered by id, and how many match in all. */
     async list(filter: ProductFilter, window: PageWindow): Promise<{ items: Product[]; total: number }> {

@@ -38,10 +38,10 @@ export function onOrderConfirmed(status: ReservationStatus | undefined): 'commit
 }
 
 /**
- * Whether units an orders.placed delivery just took may stay held when the order's reservation was decided earlier:
- * only when that decision was RESERVED (a redelivery, whose lines were already held, so nothing new was taken). After
- * any other decision (cancelled first, rejected, or moved on since) they are not this order's to keep.
+ * Whether the units an orders.placed delivery took (or found held) for the order may stay held, given the order's
+ * decision: this delivery's, or the one recorded first by another. Only a RESERVED order keeps units; after any other
+ * decision (rejected, cancelled first, or moved on since) they are not the order's to keep.
  */
-export function keepsTakenUnits(earlier: ReservationStatus): boolean {
-  return earlier === 'RESERVED';
+export function keepsTakenUnits(decision: ReservationStatus): boolean {
+  return decision === 'RESERVED';
 }

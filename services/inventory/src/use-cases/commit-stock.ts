@@ -13,7 +13,7 @@ async function commitOnce({ stock }: InventoryDeps, event: TypedEvent<'orders.co
   const { orderId } = event.data;
   const current = await stock.reservation(orderId);
   if (!current || onOrderConfirmed(current.status) === 'nothing') return;
-  // Units first (guarded by `holds`), then the state: a crash in between is finished by the redelivery.
+  // Units first (an order's hold ends once in the ledger), then the state: a crash in between is finished by the redelivery.
   await stock.commit(orderId, current.lines);
   const committed = newEnvelope('inventory.committed', { orderId }, { source: 'inventory', correlationId: event.correlationId });
   if (await stock.transition(orderId, 'RESERVED', 'COMMITTED', [committed])) reservationOutcomes.add(1, { outcome: 'committed' });

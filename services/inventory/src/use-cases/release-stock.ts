@@ -16,7 +16,7 @@ async function releaseOnce(deps: InventoryDeps, event: TypedEvent<'orders.cancel
   switch (onOrderCancelled(current?.status)) {
     case 'release': {
       if (!current) return;
-      // Units first (guarded by `holds`, so a redelivery gives nothing back twice), then the state.
+      // Units first (an order's hold ends once in the ledger, so a redelivery gives nothing back twice), then the state.
       await stock.giveBack(orderId, current.lines);
       const released = newEnvelope('inventory.released', { orderId }, { source: 'inventory', correlationId: event.correlationId });
       if (await stock.transition(orderId, 'RESERVED', 'RELEASED', [released])) {

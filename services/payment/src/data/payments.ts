@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Db, EventEnvelope, OutboxDocument, OutboxRelay, OutboxSource } from '@tracemart/platform';
 import { embeddedOutbox, fromDocument } from '@tracemart/platform';
 import type { PaymentStatus } from '../domain/payment';
@@ -38,6 +39,17 @@ export async function createPaymentStore(db: Db, outbox: (sources: OutboxSource[
     async open(payment: Omit<Payment, 'status' | 'reason'>): Promise<void> {
       const { orderId, ...fields } = payment;
       await payments.updateOne({ _id: orderId }, { $setOnInsert: { ...fields, status: 'AWAITING_STOCK', outbox: [], updatedAt: new Date() } }, { upsert: true });
+    },
+    /**
+     * Records an order's payment as CANCELLED before orders.placed opened it (an insert-if-absent: `open` is then a
+     * no-op, and nothing is ever charged for it).
+     */
+    async closeUnopened(orderId: string, userId: string, reason: string): Promise<void> {
+      await payments.updateOne(
+        { _id: orderId },
+        { $setOnInsert: { paymentId: randomUUID(), userId, amountCents: 0, token: '', status: 'CANCELLED', reason, outbox: [], updatedAt: new Date() } },
+        { upsert: true },
+      );
     },
     /**
      * Moves a payment from `from` to `to` with the events that causes, in one update; false when it was no longer

@@ -17,12 +17,15 @@ export function chargeStep(payment: { status: PaymentStatus } | null): 'wait' | 
 
 /**
  * Compensation for a cancelled order (e.g. the saga timed out after the card was charged): refund what the ledger
- * says was taken and not given back; a payment still waiting for stock is simply closed.
+ * says was taken and not given back; a payment still waiting for stock is simply closed. A cancellation can also come
+ * before the payment was opened: the order's outbox may relay orders.cancelled before an orders.placed whose first
+ * publish failed (seen when the JetStream cluster lost its quorum), so the payment is then recorded as closed from the
+ * start ('close-unopened') and the late orders.placed and inventory.reserved find it closed and charge nothing.
  */
-export type Compensation = { kind: 'none' } | { kind: 'close' } | { kind: 'refund'; amountCents: number };
+export type Compensation = { kind: 'none' } | { kind: 'close' } | { kind: 'close-unopened' } | { kind: 'refund'; amountCents: number };
 
 export function compensationFor(payment: { status: PaymentStatus } | null, ledger: LedgerState): Compensation {
-  if (!payment) return { kind: 'none' };
+  if (!payment) return { kind: 'close-unopened' };
   if (payment.status === 'AWAITING_STOCK') return { kind: 'close' };
   const owed = refundDue(ledger);
   return payment.status === 'CHARGED' && owed > 0 ? { kind: 'refund', amountCents: owed } : { kind: 'none' };

@@ -16,6 +16,10 @@ async function compensateOnce({ payments, ledger, logger }: PaymentDeps, event: 
   const entries = payment?.status === 'CHARGED' ? await ledger.entries(orderId) : [];
   const decision = compensationFor(payment, replayLedger(entries));
   if (decision.kind === 'close') await payments.transition(orderId, 'AWAITING_STOCK', 'CANCELLED', []);
+  if (decision.kind === 'close-unopened') {
+    await payments.closeUnopened(orderId, event.data.userId, event.data.reason);
+    logger.info({ orderId, reason: event.data.reason }, 'payment closed before it was opened (cancellation came first)');
+  }
   if (decision.kind !== 'refund' || !payment) return;
   await ledger.append(orderId, entries.length + 1, 'refunded', decision.amountCents);
   const refunded = newEnvelope(
