@@ -82,4 +82,17 @@ export async function ensureConsumer(jsm: JetStreamManager, spec: ResolvedConsum
     update: () => jsm.consumers.update(spec.stream, spec.durable, limits),
     add: () => jsm.consumers.add(spec.stream, { durable_name: spec.durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ...limits }),
   });
+  await leaderElected(jsm, spec);
+}
+
+/**
+ * Waits (bounded) until a replicated consumer has a Raft leader: a pull request sent before that is dropped, and the
+ * consumer would sit idle until the client notices (missed heartbeats). A consumer with one replica has none to wait for.
+ */
+async function leaderElected(jsm: JetStreamManager, spec: ResolvedConsumerSpec): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const info = await jsm.consumers.info(spec.stream, spec.durable).catch(() => undefined);
+    if (info && (!info.cluster || info.cluster.leader)) return;
+    await sleep(100);
+  }
 }
