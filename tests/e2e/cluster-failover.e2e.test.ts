@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkInvariants, formatReport, type InvariantResult } from '@tracemart/invariants';
-import { closedLoop, HttpClient, json, MetricStore, shop } from '@tracemart/loadgen';
+import { checkUntilSettled, formatReport } from '@tracemart/invariants';
+import { closedLoop, HttpClient, MetricStore, shop } from '@tracemart/loadgen';
 import { startStack, type NatsNode, type Stack } from '@tracemart/stack';
 import { repoRoot } from '@tracemart/testing';
 
@@ -221,9 +220,8 @@ describe('JetStream cluster failover under checkout load', () => {
     const catalog = await shop.loadCatalog(customer);
     const pool = await shop.createUserPool(customer, CUSTOMERS);
 
-    /** Idempotency key -> the order id the gateway answered 202 with; every answer counted by phase and status. */
-    const accepted = new Map<string, string>();
-    const keyConflicts: string[] = [];
+    /** The order ids the gateway answered 202 with; every answer counted by phase and status. */
+    const accepted = new Set<string>();
     const answers = new Map<string, number>();
     let phase = 'warm-up';
     const count = (status: number) => answers.set(`${phase} ${status}`, (answers.get(`${phase} ${status}`) ?? 0) + 1);
@@ -238,29 +236,9 @@ describe('JetStream cluster failover under checkout load', () => {
       signal: stopLoad.signal,
       iteration: async ({ vu, signal }) => {
         const session = shop.sessionFor(customer, pool, vu);
-        const key = randomUUID();
         const body = { items: shop.randomItems(catalog.products), paymentToken: Math.random() < 0.1 ? 'tok_chargeDeclined' : 'tok_visa' };
-        for (let attempt = 1; attempt <= CHECKOUT_TRIES; attempt++) {
-          const res = await client.post('/api/orders', body, {
-            name: 'POST /api/orders',
-            kind: 'checkout',
-            token: session.token,
-            headers: { 'idempotency-key': key },
-            expected: [202],
-            timeoutMs: 10_000,
-          });
-          count(res.status);
-          const id = res.status === 202 ? json<{ id?: string }>(res)?.id : undefined;
-          if (id) {
-            const earlier = accepted.get(key);
-            if (earlier && earlier !== id) keyConflicts.push(`${key}: ${earlier} then ${id}`);
-            accepted.set(key, id);
-            break;
-          }
-          // The same key again: a retry must land on the same order, never place a second one.
-          if (res.status === 0 || res.status >= 500 || res.status === 429 || res.status === 409) await sleep(300 * attempt, undefined, { signal });
-          else break;
-        }
+        const id = await shop.checkoutWithRetries(client, session.token, body, { tries: CHECKOUT_TRIES, signal, onAnswer: count });
+        if (id) accepted.add(id);
         await sleep(THINK_MS, undefined, { signal });
       },
     });
@@ -327,22 +305,12 @@ describe('JetStream cluster failover under checkout load', () => {
     say(`checkout latency: p95 ${latency?.['p(95)'].toFixed(0)} ms, max ${latency?.max.toFixed(0)} ms; ${accepted.size} orders accepted (202)`);
 
     expect(kills.map((k) => k.label)).toEqual(['kill 1', 'kill 2']);
-    expect(keyConflicts).toEqual([]);
     expect(accepted.size).toBeGreaterThan(50);
     // Orders kept being taken after the cluster recovered.
     expect(answers.get('after 202') ?? 0).toBeGreaterThan(0);
 
     // Settled: the sagas finish (or time out and are compensated) and the consumers catch up.
-    const acceptedOrderIds = [...accepted.values()];
-    let results: InvariantResult[] = [];
-    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-    for (let check = 0; check < 100; check++) {
-      results = await checkInvariants({ mongoUrl: stack.mongoUrl, natsUrl: stack.natsUrl, acceptedOrderIds }).catch((err: unknown) => [
-        { name: 'checker', ok: false, count: 1, detail: String(err) },
-      ]);
-      if (results.every((r) => r.ok) || Date.now() > deadline) break;
-      await sleep(3_000);
-    }
+    const results = await checkUntilSettled({ mongoUrl: stack.mongoUrl, natsUrl: stack.natsUrl, acceptedOrderIds: [...accepted] }, SETTLE_TIMEOUT_MS);
     say(`invariants:\n${formatReport(results)}`);
     expect(results.filter((r) => !r.ok)).toEqual([]);
   }, 420_000);

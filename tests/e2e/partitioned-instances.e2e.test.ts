@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTITIONS, partitionOf } from '@tracemart/contracts';
 import { stockChanges } from '@tracemart/inventory-service/stock-ledger';
-import { checkInvariants, formatReport, type InvariantResult } from '@tracemart/invariants';
+import { checkUntilSettled, formatReport } from '@tracemart/invariants';
 import { closedLoop, HttpClient, json, MetricStore, shop } from '@tracemart/loadgen';
 import { startStack, type Instance, type Stack } from '@tracemart/stack';
 import { eventually, repoRoot } from '@tracemart/testing';
@@ -98,7 +97,7 @@ describe('partitioned saga and stock across two instances each', () => {
     const hot = withStock.sort((a, b) => a.available - b.available).slice(0, HOT_PRODUCTS);
     say(`hot products: ${hot.map((h) => `${h.product.id} (${h.available} units)`).join(', ')}`);
 
-    const accepted = new Map<string, string>();
+    const accepted = new Set<string>();
     const stopLoad = new AbortController();
     const load = closedLoop({
       vus: CUSTOMERS,
@@ -108,30 +107,8 @@ describe('partitioned saga and stock across two instances each', () => {
       signal: stopLoad.signal,
       iteration: async ({ vu, signal }) => {
         const session = shop.sessionFor(customer, pool, vu);
-        const key = randomUUID();
-        const items = shop.randomItems(hot.map((h) => h.product));
-        for (let attempt = 1; attempt <= 6; attempt++) {
-          const res = await client.post(
-            '/api/orders',
-            { items, paymentToken: 'tok_visa' },
-            {
-              name: 'POST /api/orders',
-              kind: 'checkout',
-              token: session.token,
-              headers: { 'idempotency-key': key },
-              expected: [202],
-              timeoutMs: 10_000,
-            },
-          );
-          const id = res.status === 202 ? json<{ id?: string }>(res)?.id : undefined;
-          if (id) {
-            accepted.set(key, id);
-            break;
-          }
-          // The same key again after no answer or a 5xx: it can only land on the same order.
-          if (res.status === 0 || res.status >= 500 || res.status === 429 || res.status === 409) await sleep(300 * attempt, undefined, { signal });
-          else break;
-        }
+        const id = await shop.checkoutWithRetries(client, session.token, { items: shop.randomItems(hot.map((h) => h.product)), paymentToken: 'tok_visa' }, { tries: 6, signal });
+        if (id) accepted.add(id);
         await sleep(100, undefined, { signal });
       },
     });
@@ -164,16 +141,8 @@ describe('partitioned saga and stock across two instances each', () => {
     expect(takeoverMs).toBeLessThan(LEASE_TTL_MS + LEASE_TTL_MS / 3 + 2_000);
     expect(accepted.size).toBeGreaterThan(30);
 
-    const acceptedOrderIds = [...accepted.values()];
-    let results: InvariantResult[] = [];
-    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-    for (let check = 0; check < 60; check++) {
-      results = await checkInvariants({ mongoUrl: stack.mongoUrl, natsUrl: stack.natsUrl, acceptedOrderIds }).catch((err: unknown) => [
-        { name: 'checker', ok: false, count: 1, detail: String(err) },
-      ]);
-      if (results.every((r) => r.ok) || Date.now() > deadline) break;
-      await sleep(3_000);
-    }
+    const acceptedOrderIds = [...accepted];
+    const results = await checkUntilSettled({ mongoUrl: stack.mongoUrl, natsUrl: stack.natsUrl, acceptedOrderIds }, SETTLE_TIMEOUT_MS);
     say(`invariants:\n${formatReport(results)}`);
     expect(results.filter((r) => !r.ok)).toEqual([]);
 

@@ -25,3 +25,18 @@ export async function checkInvariants(options: CheckOptions): Promise<InvariantR
     notificationRetentionCutoff: new Date(now.getTime() - (options.notificationRetentionDays ?? 30) * 24 * 3600_000),
   });
 }
+
+/**
+ * Checks again every few seconds until every invariant holds or `timeoutMs` passes (sagas finishing or timing out,
+ * consumers catching up), and returns the last results; a checker that cannot read counts as a violation.
+ */
+export async function checkUntilSettled(options: CheckOptions, timeoutMs: number, intervalMs = 3_000): Promise<InvariantResult[]> {
+  const deadline = Date.now() + timeoutMs;
+  let results: InvariantResult[] = [];
+  for (let check = 0; check < Math.ceil(timeoutMs / intervalMs) + 1; check++) {
+    results = await checkInvariants(options).catch((err: unknown) => [{ name: 'checker', ok: false, count: 1, detail: String(err) }]);
+    if (results.every((r) => r.ok) || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  return results;
+}

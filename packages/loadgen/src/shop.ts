@@ -345,3 +345,33 @@ export function catalogRequestMix(catalog: Catalog): () => { name: string; path:
     return roll === 3 ? product(p) : stock(p);
   };
 }
+
+/**
+ * One checkout under faults: POST /api/orders with one Idempotency-Key, sent again (same key, same body) after no
+ * answer, a 5xx, a 429 or a 409 in progress, up to `tries` times with a growing pause. The key makes every retry land on
+ * the same order. Returns the order id of the 202, or undefined; `onAnswer` sees every status.
+ */
+export async function checkoutWithRetries(
+  client: HttpClient,
+  token: string,
+  body: { items: { productId: string; quantity: number }[]; paymentToken: string },
+  options: { tries: number; signal?: AbortSignal | undefined; onAnswer?: (status: number) => void },
+): Promise<string | undefined> {
+  const key = randomUUID();
+  for (let attempt = 1; attempt <= options.tries; attempt++) {
+    const res = await client.post('/api/orders', body, {
+      name: 'POST /api/orders',
+      kind: 'checkout',
+      token,
+      headers: { 'idempotency-key': key },
+      expected: [202],
+      timeoutMs: 10_000,
+    });
+    options.onAnswer?.(res.status);
+    const id = res.status === 202 ? json<{ id?: string }>(res)?.id : undefined;
+    if (id) return id;
+    if (!(res.status === 0 || res.status >= 500 || res.status === 429 || res.status === 409)) return undefined;
+    await sleep(300 * attempt, options.signal);
+  }
+  return undefined;
+}
