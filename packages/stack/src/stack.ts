@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startInfraIn, type InfraOptions } from './infra';
-import type { NatsNode } from './nats-cluster';
-import { exitReason, withParentDeathSignal, type ManagedProcess } from './process';
+import { startInfraIn, type Infra, type InfraOptions } from './infra';
+import { exitReason, withParentDeathSignal } from './process';
 import { ProcessGroup } from './process-group';
 import { freePort, httpOk, waitUntil } from './ports';
 import { startPrometheus } from './prometheus';
@@ -57,29 +56,17 @@ export interface StackOptions extends InfraOptions {
   prometheusPort?: number;
 }
 
-export interface Stack {
+/**
+ * The running system. Its infrastructure's URLs, NATS nodes, replicas and processes are `Infra`'s (the processes now
+ * include every service instance, the gateway and Prometheus; `restart` waits for a service's /readyz too).
+ */
+export interface Stack extends Pick<Infra, 'natsUrl' | 'natsNodes' | 'natsReplicas' | 'mongoUrl' | 'postgresUrl' | 'processes' | 'restart'> {
   gatewayUrl: string;
   /** The first instance of each process (`order` on 3003): see `instances` for all of them. */
   urls: Record<ProcessName, string>;
   ports: Record<ProcessName, number>;
   /** Every instance of each process, the first one first. */
   instances: Record<ProcessName, Instance[]>;
-  /** Every NATS node's client URL, comma-separated (the services' NATS_URL). */
-  natsUrl: string;
-  /** The nats-servers of this stack (`nats-1`..`nats-3`; none with an external NATS). */
-  natsNodes: NatsNode[];
-  /** The services' NATS_REPLICAS: replicas of every stream and KV bucket. */
-  natsReplicas: number;
-  mongoUrl: string;
-  postgresUrl?: string;
-  /** Every running process by name (`nats-1`, `ferretdb`, `order`, `order-2`, `gateway`, ...); `restart` replaces entries. */
-  processes: Map<string, ManagedProcess>;
-  /**
-   * Starts a process again with the same command, arguments, environment and log file (after a `kill -9` in a chaos
-   * test, say; one that still runs is stopped first) and waits until it is reachable: a NATS node's client port and
-   * /healthz, a service's /readyz.
-   */
-  restart: (name: string) => Promise<ManagedProcess>;
   /** Secret shared by the user service (signs) and the gateway (verifies). */
   jwtSecret: string;
   /** The admin API's credential (`x-admin-token`) on every process of this stack. */
