@@ -136,9 +136,10 @@ describe('partitioned saga and stock across two instances each', () => {
       const result = await load;
       say(`load: ${result.completed} checkouts, ${result.failed} failed, ${accepted.size} orders accepted`);
     }
-    // A lease renewed just before the kill lives one TTL; the survivor notices at its next tick (TTL/3); slack for polling and a busy CI machine.
+    // The victim's last renewal and heartbeat came up to one tick (TTL/3) before the kill and live one TTL after it; the
+    // survivor sees them stale at its next tick (another TTL/3) and takes the leases over; slack for a busy CI machine.
     expect(takeoverMs).toBeGreaterThan(0);
-    expect(takeoverMs).toBeLessThan(LEASE_TTL_MS + LEASE_TTL_MS / 3 + 2_000);
+    expect(takeoverMs).toBeLessThan(LEASE_TTL_MS + (2 * LEASE_TTL_MS) / 3 + 2_000);
     expect(accepted.size).toBeGreaterThan(30);
 
     const acceptedOrderIds = [...accepted];

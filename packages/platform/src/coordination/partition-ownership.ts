@@ -118,7 +118,7 @@ export class PartitionOwnership {
     this.kv = await retryOnTimeout(() => new Kvm(js).create(this.options.bucket ?? 'partitions', { ttl: this.options.ttlMs, history: 1, replicas: this.bus.replicas }));
     live.add(this);
     await this.runTick();
-    this.timer = setInterval(() => void this.runTick(), Math.max(50, Math.floor(this.options.ttlMs / 3)));
+    this.timer = setInterval(() => void this.runTick(), this.tickMs());
     this.timer.unref();
   }
 
@@ -165,6 +165,12 @@ export class PartitionOwnership {
           // Refused: someone else holds it, or it expired while the bucket could not be written (an outage longer than
           // the TTL) and nobody took it since. Then a create succeeds and the partition stays here, with a new token;
           // nothing of it was handled meanwhile, since deliveries wait while the lease is not known to be held.
+          const current = await kv.get(this.key(lease.partition)).catch(() => null);
+          if (current?.operation === 'PUT' && current.string() === this.options.instanceId) {
+            // Still ours, renewed by another write of this instance (the keep-alive while its work started).
+            Object.assign(lease, { revision: current.revision, renewedAt: this.now() });
+            return undefined;
+          }
           const revision = await kv.create(this.key(lease.partition), this.options.instanceId).catch(() => undefined);
           if (revision === undefined) return lease;
           Object.assign(lease, { revision, fencingToken: revision, renewedAt: this.now() });
@@ -231,7 +237,16 @@ export class PartitionOwnership {
    */
   private async gain(kv: KV, partition: number, revision: number): Promise<void> {
     const now = this.now();
-    this.leases.set(partition, { partition, fencingToken: revision, revision, since: new Date(now), renewedAt: now });
+    const lease: Lease = { partition, fencingToken: revision, revision, since: new Date(now), renewedAt: now };
+    this.leases.set(partition, lease);
+    // Starting the work can outlast the TTL (a first start creates and waits for every replicated consumer): the
+    // lease is renewed meanwhile, since the tick that would renew it is the one waiting here.
+    const keepAlive = setInterval(() => {
+      void kv.update(this.key(partition), this.options.instanceId, lease.revision).then(
+        (next) => Object.assign(lease, { revision: next, renewedAt: this.now() }),
+        () => undefined,
+      );
+    }, this.tickMs());
     try {
       await this.options.onGain?.(partition);
       changes.add(1, { role: this.role, outcome: 'gained' });
@@ -239,7 +254,9 @@ export class PartitionOwnership {
       this.warn('starting a partition failed; lease given back', err, partition);
       this.leases.delete(partition);
       await this.options.onLose?.(partition).catch(() => undefined);
-      await kv.delete(this.key(partition), { previousSeq: revision }).catch(() => undefined);
+      await kv.delete(this.key(partition), { previousSeq: lease.revision }).catch(() => undefined);
+    } finally {
+      clearInterval(keepAlive);
     }
   }
 
@@ -301,6 +318,11 @@ export class PartitionOwnership {
     }
     if (!members.includes(this.options.instanceId)) members.push(this.options.instanceId);
     return members.sort();
+  }
+
+  /** Ticks (and renewals) every TTL/3: two can fail before a lease runs out. */
+  private tickMs(): number {
+    return Math.max(50, Math.floor(this.options.ttlMs / 3));
   }
 
   private key(partition: number): string {
