@@ -87,6 +87,8 @@ export async function startService(options: {
   logger?: Logger;
 }): Promise<RunningService> {
   const { config } = options;
+  /** This process among its service's instances (NATS connection name, partition leases, the admin API). */
+  const instanceId = config.INSTANCE_ID ?? config.SERVICE_NAME;
   const logger = options.logger ?? createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
   const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
   let mongo: MongoHandle | undefined;
@@ -96,7 +98,7 @@ export async function startService(options: {
     mongo = await connectMongo(config.MONGODB_URL, config.MONGODB_DB, config.SERVICE_NAME);
     bus = await EventBus.connect({
       url: config.NATS_URL,
-      name: config.INSTANCE_ID ?? config.SERVICE_NAME,
+      name: instanceId,
       replicas: config.NATS_REPLICAS ?? 1,
       logger,
       ...(options.validateEvent ? { validate: options.validateEvent } : {}),
@@ -128,9 +130,10 @@ export async function startService(options: {
       faults,
     };
     const partitioned: { specs: ((partition: number) => ConsumerSpec)[] } = { specs: [] };
-    if (options.partitions) infra.partitions = partitionOwnership(connectedBus, config, logger, options.partitions, partitioned);
+    if (options.partitions)
+      infra.partitions = partitionOwnership(connectedBus, { instanceId, ttlMs: config.PARTITION_LEASE_TTL_MS ?? 5_000 }, logger, options.partitions, partitioned);
     admin.get('/partitions', (_req, res) => {
-      res.json(infra.partitions?.describe() ?? { role: config.SERVICE_NAME, instance: config.INSTANCE_ID ?? config.SERVICE_NAME, partitions: 0, members: [], owned: [] });
+      res.json(infra.partitions?.describe() ?? { role: config.SERVICE_NAME, instance: instanceId, partitions: 0, members: [], owned: [] });
     });
     const wiring = await options.wire(infra);
     partitioned.specs = wiring.partitionedConsumers ?? [];
@@ -197,7 +200,7 @@ const OWNERSHIP_WAIT_MS = 120_000;
  */
 function partitionOwnership(
   bus: EventBus,
-  config: ServiceConfig,
+  lease: { instanceId: string; ttlMs: number },
   logger: Logger,
   partitions: { role: string; count: number },
   consumers: { specs: ((partition: number) => ConsumerSpec)[] },
@@ -205,8 +208,7 @@ function partitionOwnership(
   const perOrder = new KeyedLock();
   const ownership: PartitionOwnership = new PartitionOwnership(bus, {
     ...partitions,
-    instanceId: config.INSTANCE_ID ?? config.SERVICE_NAME,
-    ttlMs: config.PARTITION_LEASE_TTL_MS ?? 5_000,
+    ...lease,
     logger,
     onGain: async (partition) => {
       const start = async (specOf: (partition: number) => ConsumerSpec) => {
