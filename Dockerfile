@@ -21,6 +21,22 @@ COPY --from=manifests /src/ ./
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
+# The storefront (issue 15): a Vite build that the gateway serves at / from /app/storefront/dist. Built for the gateway
+# image only; the other images get an empty folder (the conditions use SERVICE, so their layers stay cached and cheap).
+# Its dependencies are installed for that one workspace, in a layer of its own before the sources are copied; only the
+# built files leave this stage.
+FROM ${NODE_IMAGE} AS storefront
+ARG SERVICE
+WORKDIR /src
+COPY --from=manifests /src/ ./
+RUN if [ "$SERVICE" = gateway ]; then \
+      npm ci --workspace=@tracemart/storefront --include-workspace-root=false --no-audit --no-fund && npm cache clean --force; \
+    fi
+COPY tsconfig.base.json ./
+COPY storefront/ ./storefront/
+RUN rm -rf storefront/dist && mkdir -p storefront/dist \
+ && if [ "$SERVICE" = gateway ]; then npm run build --workspace=@tracemart/storefront && test -f storefront/dist/index.html; fi
+
 FROM ${NODE_IMAGE} AS runtime
 ARG NODE_IMAGE
 ARG SERVICE
@@ -44,6 +60,8 @@ COPY --from=deps --chown=${SOURCE_OWNER} /app/ ./
 COPY --chown=${SOURCE_OWNER} tsconfig.base.json ./
 COPY --chown=${SOURCE_OWNER} packages/ ./packages/
 COPY --chown=${SOURCE_OWNER} ${SERVICE}/ ./${SERVICE}/
+# Empty except in the gateway image (STOREFRONT_DIR defaults to this folder).
+COPY --from=storefront --chown=${SOURCE_OWNER} /src/storefront/dist/ ./storefront/dist/
 WORKDIR /app/${SERVICE}
 # The official image's `node` user; numeric so Kubernetes can check runAsNonRoot.
 USER 1000:1000

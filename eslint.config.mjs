@@ -4,11 +4,11 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'reports/**', 'bench-results/**', 'load-tests/k6-globals.d.ts', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'reports/**', 'bench-results/**', 'load-tests/k6-globals.d.ts', 'storefront/dist/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       globals: { ...globals.node },
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -19,6 +19,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
     },
+  },
+  {
+    // The storefront runs in the browser (storefront/tsconfig.json: DOM lib, JSX); its build config and tests run in Node.
+    files: ['storefront/src/**/*.ts', 'storefront/src/**/*.tsx'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     // The domain layer decides; it never talks HTTP, MongoDB or NATS.

@@ -3,7 +3,7 @@
  *
  *   inject <service> --kind latency|error|outage --duration <s> [--latency <ms>] [--error-rate <0..1>] [--route </prefix>]
  *   list
- *   clear <id> [--service <name>] | clear --all
+ *   clear <id> [--service <name>] | clear --all [--service <name>]
  *   pause-consumers <service> | resume-consumers <service>
  *
  * GATEWAY_URL (default http://127.0.0.1:8080) and ADMIN_TOKEN (default: that of the stack `npm start` runs, from .data/admin-token) say where and as whom.
@@ -28,7 +28,7 @@ const USAGE = `usage:
   npm run fault -- inject <service> --kind latency|error|outage --duration <seconds> [--latency <ms>] [--error-rate <0..1>] [--route </prefix>]
   npm run fault -- list
   npm run fault -- clear <id> [--service <name>]
-  npm run fault -- clear --all
+  npm run fault -- clear --all [--service <name>]
   npm run fault -- pause-consumers <service>
   npm run fault -- resume-consumers <service>
 `;
@@ -87,7 +87,7 @@ async function main(argv: string[]): Promise<unknown> {
     case 'list':
       return admin('GET', '/faults');
     case 'clear': {
-      if (values.all) return admin('DELETE', '/faults');
+      if (values.all) return admin('DELETE', values.service ? `/faults?service=${encodeURIComponent(values.service)}` : '/faults');
       if (!target) throw new UsageError('clear needs an <id> or --all');
       const query = values.service ? `?service=${encodeURIComponent(values.service)}` : '';
       return admin('DELETE', `/faults/${encodeURIComponent(target)}${query}`);

@@ -3,11 +3,11 @@
 #
 #   scripts/setup.sh          what RUNNING needs (`npm start`): Prometheus and PostgreSQL (Debian packages),
 #                             nats-server v2.12.3 and FerretDB v1.24.2 (built from the Go module proxy), npm
-#                             dependencies.
+#                             dependencies, the storefront's build (storefront/dist, served by the gateway at /).
 #   scripts/setup.sh --all    also what TESTING needs (`npm test`): the local telemetry backends (Jaeger,
 #                             VictoriaLogs, an OpenTelemetry Collector: scripts/build-telemetry.sh), the dashboard
-#                             schema checker, the deploy validators, and under CI (or TRACEMART_IMAGES=1) a Docker
-#                             engine for the image test.
+#                             schema checker, the deploy validators, Debian's chromium (the storefront's browser
+#                             test), and under CI (or TRACEMART_IMAGES=1) a Docker engine for the image test.
 #
 # Every step is skipped when its result is already there. Nothing here fetches or builds k6, Grafana, Tempo or
 # Loki (AGPL): tracemart ships k6 scripts and configs for them, and users install those programs themselves.
@@ -27,8 +27,8 @@ for arg in "$@"; do
     *) echo "usage: scripts/setup.sh [--all]" >&2; exit 2 ;;
   esac
 done
-STEPS=4
-$ALL && STEPS=8
+STEPS=5
+$ALL && STEPS=10
 step=0
 say() { printf '[setup] %s\n' "$*"; }
 next() {
@@ -78,6 +78,14 @@ else
   say "up to date"
 fi
 
+next "storefront build (storefront/dist)"
+# Built when missing or older than its sources; `npm run build` rebuilds it by hand.
+if [ ! -f storefront/dist/index.html ] || [ -n "$(find storefront/src storefront/index.html storefront/vite.config.ts storefront/package.json -newer storefront/dist/index.html -type f 2>/dev/null | head -1)" ]; then
+  npm run build
+else
+  say "up to date"
+fi
+
 if ! $ALL; then
   say "ready to run (the test tools come with \`npm run setup -- --all\`, which \`npm test\` runs)"
   exit 0
@@ -98,6 +106,10 @@ fi
 
 next "deploy validators: kustomize, kubeconform, starlark, offline schemas"
 bash deploy/scripts/install-tools.sh || say "deploy tools failed to install: the deploy validation tests will fail"
+
+next "Chromium for the storefront's browser test"
+# Debian's chromium, driven by playwright-core (tests/e2e/storefront.e2e.test.ts): no browser download from npm.
+if [ -x /usr/bin/chromium ]; then say "already installed"; else apt_install chromium || say "chromium failed to install: the storefront browser test will fail"; fi
 
 next "Docker engine (CI or TRACEMART_IMAGES=1 only)"
 # The image test (deploy/tests/images.e2e.test.ts) may install Debian's docker.io and start dockerd, so only under

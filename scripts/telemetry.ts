@@ -4,10 +4,13 @@
  * and Prometheus (metrics, including the collector's span metrics): see packages/stack/src/telemetry-backends.ts.
  * No Docker: the binaries come from `npm run telemetry:build` (also run by `npm run setup -- --all`).
  *
- * --check: places one order, then verifies that Jaeger has its trace with every saga service, that VictoriaLogs
- * has log lines carrying its trace id, and that Prometheus has span metrics; exits 0 or 1 and stops everything.
+ * --check: places one order as the shop does (under a browser `checkout` span, exported through the gateway's
+ * POST /otlp/v1/traces), then verifies that Jaeger has its trace with that span and every saga service, that
+ * VictoriaLogs has log lines carrying its trace id, that Prometheus has span metrics, and that the shop's "see this
+ * trace" links (GET /api/config: the logs UI and the trace JSON) answer; exits 0 or 1 and stops everything.
  * Without it, runs until Ctrl-C.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +20,8 @@ const root = resolve(__dirname, '..');
 const check = process.argv.includes('--check');
 const log = (line: string) => process.stdout.write(`[telemetry] ${line}\n`);
 const SAGA_SERVICES = ['gateway', 'order', 'inventory', 'payment', 'notification'];
+/** The service name of the shop's browser spans (exported through the gateway's POST /otlp/v1/traces). */
+const BROWSER_SERVICE = 'storefront';
 
 async function json<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T; headers: Headers }> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
@@ -48,13 +53,37 @@ async function verify(stack: Stack, backends: TelemetryBackends): Promise<boolea
   const { body: login } = await json<{ token: string }>(`${api}/api/users/login`, { method: 'POST', headers, body: JSON.stringify({ email, password }) });
   const auth = { ...headers, authorization: `Bearer ${login.token}` };
   const { body: products } = await json<{ items: { id: string }[] }>(`${api}/api/products?limit=5`);
+  // As the shop does it: the click's `checkout` span is the parent of the order call, and is exported through the gateway.
+  const clickSpanId = randomBytes(8).toString('hex');
+  const clickStarted = BigInt(Date.now()) * 1_000_000n;
   const placed = await json<{ id: string }>(`${api}/api/orders`, {
     method: 'POST',
-    headers: auth,
+    headers: { ...auth, traceparent: `00-${randomBytes(16).toString('hex')}-${clickSpanId}-01` },
     body: JSON.stringify({ items: [{ productId: products.items[0]?.id, quantity: 1 }], paymentToken: 'tok_visa' }),
   });
   const traceId = placed.headers.get('x-trace-id') ?? '';
   log(`order ${placed.body.id} placed (HTTP ${placed.status}), trace ${traceId}`);
+  const exported = await fetch(`${api}/otlp/v1/traces`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: BROWSER_SERVICE } }] },
+          scopeSpans: [
+            {
+              scope: { name: 'telemetry-check' },
+              spans: [
+                { traceId, spanId: clickSpanId, name: 'checkout', kind: 1, startTimeUnixNano: String(clickStarted), endTimeUnixNano: String(BigInt(Date.now()) * 1_000_000n) },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  log(`the browser's checkout span sent through POST /otlp/v1/traces: HTTP ${exported.status}`);
   const order = await poll(
     'the order to settle',
     async () => {
@@ -65,15 +94,46 @@ async function verify(stack: Stack, backends: TelemetryBackends): Promise<boolea
   );
   log(`order ${order?.status ?? 'still PENDING'}`);
 
+  const traceServices = [BROWSER_SERVICE, ...SAGA_SERVICES];
   const trace = await poll(
-    `trace ${traceId} in Jaeger with ${SAGA_SERVICES.join(', ')}`,
+    `trace ${traceId} in Jaeger with ${traceServices.join(', ')}`,
     async () => {
       const read = await readTrace(backends.jaegerUrl, traceId);
-      return SAGA_SERVICES.every((s) => read.services.includes(s)) ? read : undefined;
+      return traceServices.every((s) => read.services.includes(s)) ? read : undefined;
     },
     60_000,
   );
   log(trace ? `Jaeger: ${backends.jaegerUrl}/api/v3/traces/${traceId} has ${trace.spans.length} spans from ${trace.services.join(', ')}` : 'Jaeger: FAILED');
+  // One tree, whose only root is the browser's click, once every process's last batch is in (a span whose parent has not
+  // arrived yet looks like a root meanwhile).
+  const rootsOf = (spans: readonly { spanId: string; parentSpanId: string; service: string; name: string }[]) => {
+    const ids = new Set(spans.map((s) => s.spanId));
+    return spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId)).map((s) => `${s.service}: ${s.name}`);
+  };
+  let roots = rootsOf(trace?.spans ?? []);
+  const click = `${BROWSER_SERVICE}: checkout`;
+  const rootedAtClick = await poll(
+    `the trace to have one root, the browser's click`,
+    async () => {
+      roots = rootsOf((await readTrace(backends.jaegerUrl, traceId)).spans);
+      return roots.length === 1 && roots[0] === click ? true : undefined;
+    },
+    30_000,
+  );
+  log(rootedAtClick ? `the trace's one root is the browser's click (${click})` : `trace roots: FAILED (${roots.join('; ') || 'none'})`);
+
+  // The shop's "see this trace" links, as GET /api/config gives them, each answering for this trace.
+  const { body: shopConfig } = await json<{ browserTracing: boolean; traceLinks: { label: string; template: string }[] }>(`${api}/api/config`);
+  const links = await Promise.all(
+    shopConfig.traceLinks.map(async ({ label, template }) => {
+      const url = template.replace('{traceId}', traceId);
+      const status = (await fetch(url, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined))?.status ?? 0;
+      log(`shop link "${label}": ${url} -> HTTP ${status}`);
+      return status === 200;
+    }),
+  );
+  const shopLinks = shopConfig.browserTracing && links.length === 2 && links.every(Boolean);
+  log(shopLinks ? 'shop config: browser tracing on, both links answer' : `shop config: FAILED (${JSON.stringify(shopConfig)})`);
 
   const logs = await poll(
     `log lines with trace_id ${traceId} in VictoriaLogs`,
@@ -102,7 +162,7 @@ async function verify(stack: Stack, backends: TelemetryBackends): Promise<boolea
     90_000,
   );
   log(`Prometheus: span metrics for ${spanMetrics ?? 0} services`);
-  return Boolean(trace && logs && spanMetrics);
+  return Boolean(trace && rootedAtClick && logs && spanMetrics && shopLinks);
 }
 
 async function main(): Promise<void> {
@@ -126,9 +186,12 @@ async function main(): Promise<void> {
       prometheus: true,
       prometheusPort,
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: backends.otlpUrl, OTEL_BSP_SCHEDULE_DELAY: '500', LOG_LEVEL: 'info' },
+      // The shop's browser spans go through the gateway (POST /otlp/v1/traces) to the same collector; its "see this
+      // trace" links (GET /api/config) open the logs UI and the trace JSON of the local backends.
+      envFor: { gateway: { OTLP_TRACES_URL: `${backends.otlpUrl}/v1/traces`, LOGS_UI_URL: backends.logsUrl, TRACES_URL: backends.jaegerUrl } },
     });
     if (!check) writeStackFile(dataDir, stack);
-    log(`gateway ${stack.gatewayUrl}; Prometheus ${prometheusUrl}; collector ${backends.otlpUrl}`);
+    log(`gateway and shop ${stack.gatewayUrl}/; Prometheus ${prometheusUrl}; collector ${backends.otlpUrl}`);
     log(`traces: ${backends.jaegerUrl}/api/v3/traces/<trace id> (every response's x-trace-id); logs UI: ${backends.logsUrl}/select/vmui/`);
     if (check) {
       const ok = await verify(stack, backends);

@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { createLogger, type OutboxRelay } from '@tracemart/platform';
 import { seedProducts } from '@tracemart/catalog-seed';
+import { paymentTokenSeal } from '@tracemart/contracts';
 import { createOrderEventStore } from '../../services/order/src/data/event-store';
 import { createOrderProjector } from '../../services/order/src/projections/projector';
 import { createStockStore } from '../../services/inventory/src/data/stock';
@@ -63,6 +64,7 @@ export async function seedPastOrders(mongoUrl: string, count: number, users: rea
     const payments = await createPaymentStore(client.db('tracemart_payment'), silentRelay);
     const ledger = await createLedger(client.db('tracemart_payment'));
     const notifications = await createNotificationStore(client.db('tracemart_notification'), silentRelay);
+    const pastTokens = paymentTokenSeal(randomBytes(32).toString('hex'));
 
     async function seedOne(n: number): Promise<void> {
       const orderId = randomUUID();
@@ -71,11 +73,13 @@ export async function seedPastOrders(mongoUrl: string, count: number, users: rea
       if (!product) throw new Error('empty seed catalog');
       const items = [{ productId: product.id, name: product.name, quantity: 1, unitPriceCents: product.priceCents }];
       const totalCents = product.priceCents;
+      // Sealed as the order service seals card tokens (under a key of no running service: these orders are history).
+      const paymentTokenSealed = pastTokens.seal('tok_visa', orderId);
       const stored = await orders.append(
         orderId,
         0,
         [
-          { type: 'orders.placed', data: { orderId, userId, items, totalCents, paymentToken: 'tok_visa' } },
+          { type: 'orders.placed', data: { orderId, userId, items, totalCents, paymentTokenSealed } },
           { type: 'orders.confirmed', data: { orderId, userId, totalCents } },
         ],
         orderId,
@@ -97,7 +101,7 @@ export async function seedPastOrders(mongoUrl: string, count: number, users: rea
         })(),
         stock.decide(orderId, 'COMMITTED', lines, []),
         (async () => {
-          await payments.open({ orderId, paymentId: charged.data.paymentId, userId, amountCents: totalCents, token: 'tok_visa' });
+          await payments.open({ orderId, paymentId: charged.data.paymentId, userId, amountCents: totalCents, sealedToken: paymentTokenSealed });
           await ledger.append(orderId, 1, 'charged', totalCents);
         })(),
         notifications.queue({ id: notificationId(orderId, 'order-confirmed'), userId, orderId, ...confirmationMessage(orderId, totalCents) }),

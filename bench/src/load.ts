@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HttpClient, MetricStore, constantArrivalRate, json, runStream, sleep, type StreamRequest, type TrendStats } from '@tracemart/loadgen';
+import { IDENTITY_HEADER, signIdentityAssertion } from '@tracemart/platform';
 
 /**
  * The benchmark's load, driven by the Node harness (@tracemart/loadgen) inside this process:
@@ -164,7 +165,7 @@ export interface Comparison {
  * Gateway overhead: the same request through the gateway and straight to the service, as two paced streams
  * at the same low rate at the same time (so both see the same machine), as the k6 script it replaces did.
  *   get:    GET /api/products?limit=20 (gateway) vs GET /products?limit=20 (catalog)
- *   orders: GET /api/orders with a JWT (gateway) vs GET /orders with x-user-id (order service)
+ *   orders: GET /api/orders with a JWT (gateway) vs GET /orders with the gateway's identity assertion (order service)
  */
 export async function runComparison(options: {
   mode: 'get' | 'orders';
@@ -173,15 +174,22 @@ export async function runComparison(options: {
   fixture: Fixture;
   ratePerS: number;
   durationS: number;
+  /** The stack's INTERNAL_AUTH_SECRET: the direct orders stream signs what the gateway would (mode `orders`). */
+  internalAuthSecret?: string;
 }): Promise<Comparison> {
   const metrics = new MetricStore();
+  const identities = options.mode === 'orders' ? presignedIdentities(options) : [];
+  let nextIdentity = 0;
   const viaGateway = (): StreamRequest => {
     if (options.mode === 'get') return { name: 'GET /api/products', path: '/api/products?limit=20', expected: [200] };
     return { name: 'GET /api/orders', path: '/api/orders', headers: { authorization: `Bearer ${pickUser(options.fixture).token}` }, expected: [200] };
   };
   const direct = (): StreamRequest => {
     if (options.mode === 'get') return { name: 'GET /products', path: '/products?limit=20', expected: [200] };
-    return { name: 'GET /orders', path: '/orders', headers: { 'x-user-id': pickUser(options.fixture).id }, expected: [200] };
+    // One assertion per request, made beforehand (a stream's next request is chosen synchronously): the service
+    // verifies each as it would the gateway's, none from its cache of verified ones.
+    const headers = identities[nextIdentity++ % identities.length];
+    return { name: 'GET /orders', path: '/orders', ...(headers ? { headers } : {}), expected: [200] };
   };
   await Promise.all([
     runStream({ baseUrl: options.gatewayUrl, metrics, tags: { target: 'gateway' }, ratePerS: options.ratePerS, durationS: options.durationS, next: viaGateway }),
@@ -192,6 +200,21 @@ export async function runComparison(options: {
     direct: metrics.trendStats('http_req_duration{target:direct}'),
     failed: { gateway: metrics.rateStats('http_req_failed{target:gateway}')?.passes ?? 0, direct: metrics.rateStats('http_req_failed{target:direct}')?.passes ?? 0 },
   };
+}
+
+/**
+ * The headers the gateway sends the order service for a random fixture user, one set per request of the direct stream
+ * (and some to spare): a request id and an identity assertion made for it, valid for the whole stream.
+ */
+function presignedIdentities(options: { fixture: Fixture; ratePerS: number; durationS: number; internalAuthSecret?: string }): Record<string, string>[] {
+  const secret = options.internalAuthSecret;
+  if (!secret) throw new Error('the orders comparison needs the stack internalAuthSecret to call the order service as a user');
+  const count = Math.ceil(options.ratePerS * options.durationS) + 20;
+  const ttlSeconds = Math.ceil(options.durationS) + 60;
+  return Array.from({ length: count }, () => {
+    const requestId = randomUUID();
+    return { 'x-request-id': requestId, [IDENTITY_HEADER]: signIdentityAssertion({ sub: pickUser(options.fixture).id, requestId }, secret, ttlSeconds) };
+  });
 }
 
 export interface Reads {

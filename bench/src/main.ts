@@ -270,7 +270,8 @@ async function profileDuring<T>(bench: BenchStack, names: readonly ProcessName[]
 async function customersPhase(bench: BenchStack, notes: string[]): Promise<NonNullable<Results['customers']>> {
   const users = await makeUsers(bench.stack.gatewayUrl, CUSTOMERS);
   const { fixture, units } = await stockFixture(bench.stack.gatewayUrl, users);
-  const urls = bench.stack.urls;
+  // Where each process serves /metrics: the gateway on its metrics listener, not its public port.
+  const urls = bench.stack.metricsUrls;
   const processes = Object.fromEntries((['gateway', ...serviceNames] as const).map((name) => [name, urls[name]]));
   const scrape = () =>
     scrapeBreakers(processes).catch((err: unknown) => {
@@ -379,8 +380,16 @@ async function main(): Promise<void> {
     const getCompare = await runComparison({ mode: 'get', gatewayUrl: c.stack.gatewayUrl, directUrl: c.stack.urls.catalog, fixture, ratePerS: 10, durationS: COMPARE_SECONDS });
     results.gatewayGet = { gateway: getCompare.gateway, direct: getCompare.direct };
 
-    log(`gateway overhead: GET /api/orders (JWT) vs order GET /orders with x-user-id (10/s each, ${COMPARE_SECONDS} s)`);
-    const ordersCompare = await runComparison({ mode: 'orders', gatewayUrl: c.stack.gatewayUrl, directUrl: c.stack.urls.order, fixture, ratePerS: 10, durationS: COMPARE_SECONDS });
+    log(`gateway overhead: GET /api/orders (JWT) vs order GET /orders with an identity assertion (10/s each, ${COMPARE_SECONDS} s)`);
+    const ordersCompare = await runComparison({
+      mode: 'orders',
+      gatewayUrl: c.stack.gatewayUrl,
+      directUrl: c.stack.urls.order,
+      fixture,
+      ratePerS: 10,
+      durationS: COMPARE_SECONDS,
+      internalAuthSecret: c.stack.internalAuthSecret,
+    });
     results.gatewayOrders = { gateway: ordersCompare.gateway, direct: ordersCompare.direct };
 
     log(`catalog read throughput through the gateway (8 closed-loop clients, ${READS_SECONDS} s)`);

@@ -142,7 +142,7 @@ export function renderMarkdown(r: Results): string {
   const o = r.gatewayOrders;
   const ordersDiff = o?.gateway && o.direct ? o.gateway.med - o.direct.med : undefined;
   lines.push(
-    `| Gateway overhead, GET orders (p50 via gateway with JWT − direct to order service with x-user-id, 10/s each) | ${ordersDiff !== undefined ? `**${ms(ordersDiff, 2)}** (${ms(o?.gateway?.med, 2)} vs ${ms(o?.direct?.med, 2)}; p95 ${ms(o?.gateway?.['p(95)'])} vs ${ms(o?.direct?.['p(95)'])})` : 'n/a'} | ≤ ${TARGETS.gatewayP50Ms} ms p50 | ${verdict(ordersDiff === undefined ? undefined : ordersDiff <= TARGETS.gatewayP50Ms)} |`,
+    `| Gateway overhead, GET orders (p50 via gateway with JWT − direct to order service with an identity assertion, 10/s each) | ${ordersDiff !== undefined ? `**${ms(ordersDiff, 2)}** (${ms(o?.gateway?.med, 2)} vs ${ms(o?.direct?.med, 2)}; p95 ${ms(o?.gateway?.['p(95)'])} vs ${ms(o?.direct?.['p(95)'])})` : 'n/a'} | ≤ ${TARGETS.gatewayP50Ms} ms p50 | ${verdict(ordersDiff === undefined ? undefined : ordersDiff <= TARGETS.gatewayP50Ms)} |`,
   );
 
   // (d) catalog reads

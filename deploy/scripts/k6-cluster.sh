@@ -15,7 +15,7 @@ if [ -z "$suite" ] || [ ! -f "$ROOT/load-tests/$suite.js" ]; then
 fi
 KUSTOMIZE=$(command -v kustomize || echo "$ROOT/.tools/bin/kustomize")
 
-# The admin token, for the degradation suite's fault injection: copied from the Secret the base generated
+# The admin token, for the degradation suite's fault injection: copied from the Secret the dev-secrets component generated
 # (its name carries a content hash).
 auth=$(kubectl -n "$NS" get secrets -o name | grep -m1 '^secret/tracemart-auth' || true)
 if [ -n "$auth" ]; then

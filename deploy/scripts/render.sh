@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 overlay=${1:?usage: render.sh dev|canary}
+# The overlays' Secrets come from git-ignored env files: made (random) when missing, kept otherwise.
+bash deploy/scripts/make-secrets.sh
 kustomize=.tools/bin/kustomize
 [ -x "$kustomize" ] || kustomize=kustomize
 exec "$kustomize" build --load-restrictor=LoadRestrictionsNone "deploy/k8s/overlays/$overlay"

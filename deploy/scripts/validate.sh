@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash deploy/scripts/install-tools.sh >/dev/null
+bash deploy/scripts/make-secrets.sh
+# The committed NATS users and permissions must be what the contracts and the services' modules give.
+node --require tsx/cjs deploy/scripts/nats-permissions.ts --check
 for overlay in dev canary; do
   echo "== $overlay"
   bash deploy/scripts/render.sh "$overlay" | .tools/bin/kubeconform -strict -summary \

@@ -66,6 +66,11 @@ describe.skipIf(!engine)('the container images', () => {
     const modules = docker('run', '--rm', '--entrypoint', 'sh', imageOf('order', TAG), '-c', 'ls /app/node_modules; ls /app/node_modules/.bin');
     expect(modules).toContain('tsx');
     for (const devOnly of ['vitest', 'typescript', 'eslint']) expect(modules.split('\n'), devOnly).not.toContain(devOnly);
+    // The gateway image carries the storefront's build (STOREFRONT_DIR's default); no other image has one.
+    const shop = docker('run', '--rm', '--entrypoint', 'sh', imageOf('gateway', TAG), '-c', 'ls /app/storefront/dist; ls /app/storefront/dist/assets');
+    expect(shop.split('\n')).toContain('index.html');
+    expect(shop).toMatch(/\.js$/m);
+    expect(docker('run', '--rm', '--entrypoint', 'sh', imageOf('order', TAG), '-c', 'ls -A /app/storefront/dist')).toBe('');
   });
 
   it('when the seven containers run on a read-only root filesystem, then an order placed through the gateway container is CONFIRMED', async () => {
@@ -84,6 +89,12 @@ describe.skipIf(!engine)('the container images', () => {
     expect(docker('exec', gateway, 'sh', '-c', 'grep ^Uid: /proc/1/status')).toMatch(/^Uid:\s+1000\s+1000\s/);
     const write = spawnSync('docker', ['exec', '--user', '0', gateway, 'touch', '/app/written'], { encoding: 'utf8' });
     expect(write.stderr).toMatch(/Read-only file system/);
+
+    // The shop, from the gateway container's own files.
+    const shop = await fetch(`${stack.gatewayUrl}/`, { headers: { accept: 'text/html' }, signal: AbortSignal.timeout(10_000) });
+    expect(shop.status).toBe(200);
+    expect(shop.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await shop.text()).toContain('<div id="root">');
 
     const api = apiClient(stack.gatewayUrl);
     const shopper = await signUp(api, 'Shipper');

@@ -142,7 +142,9 @@ describe.each(OVERLAYS)('the %s overlay', (overlay) => {
       expect(container.readinessProbe!.httpGet!.path, name).toBe('/readyz');
       expect(container.livenessProbe!.httpGet!.path, name).toBe('/livez');
       expect(template.metadata.annotations?.['prometheus.io/scrape'], name).toBe('true');
-      expect(template.metadata.annotations?.['prometheus.io/port'], name).toBe(String(container.ports![0]!.containerPort));
+      // Scraped on the port named metrics where there is one (the gateway's own listener), else on the HTTP port.
+      const scraped = container.ports!.find((p) => p.name === 'metrics') ?? container.ports![0]!;
+      expect(template.metadata.annotations?.['prometheus.io/port'], name).toBe(String(scraped.containerPort));
       expect(
         objects.some((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === name),
         `${name} PDB`,
@@ -285,6 +287,34 @@ function effectiveEnv(objects: K8sObject[], container: { envFrom?: { configMapRe
   });
   return { ...Object.fromEntries(fromConfigMaps), ...plainEnv(container.env ?? []) };
 }
+
+describe.each(OVERLAYS)('the shop in the %s overlay', (overlay) => {
+  const objects = render(overlay);
+  const gateway = findObject(objects, 'Deployment', 'gateway')!.spec.template.spec.containers[0]!;
+  const env = effectiveEnv(objects, gateway);
+  /** A Service's ports (the support types leave them out). */
+  const portsOf = (service: K8sObject | undefined) => asList(asRecord(service?.spec, 'a Service spec').ports ?? [], 'ports').map((p) => asRecord(p, 'a Service port'));
+
+  it("when a shop page links a trace, then GRAFANA_URL is the host address kind publishes Grafana's NodePort at", () => {
+    const nodePort = portsOf(objects.find((o) => o.kind === 'Service' && o.metadata.name === 'grafana'))[0]?.nodePort;
+    expect(nodePort).toBeDefined();
+    const kind = asRecord(parse(readFileSync(join(ROOT, 'deploy/kind/cluster.yaml'), 'utf8')), 'the kind cluster');
+    const mappings = asList(asRecord(asList(kind.nodes, 'nodes')[0], 'a node').extraPortMappings, 'extraPortMappings').map((m) => asRecord(m, 'a port mapping'));
+    const published = mappings.find((m) => m.containerPort === nodePort);
+    expect(published, `no kind port mapping for Grafana's NodePort ${String(nodePort)}`).toBeDefined();
+    expect(env.GRAFANA_URL).toBe(`http://localhost:${String(published?.hostPort)}`);
+  });
+
+  it("when the browser exports spans through the gateway, then the gateway's OTLP endpoint is the collector's OTLP/HTTP receiver", () => {
+    const endpoint = new URL(env.OTLP_TRACES_URL ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://unset');
+    const collector = objects.find((o) => o.kind === 'Service' && o.metadata.name === endpoint.hostname);
+    expect(collector?.metadata.name).toBe('otel-collector');
+    expect(portsOf(collector).map((p) => p.port)).toContain(Number(endpoint.port));
+    const config = asRecord(parse(readFileSync(join(ROOT, 'observability/otel-collector/config.yaml'), 'utf8')), 'the collector config');
+    const http = asRecord(asRecord(asRecord(asRecord(config.receivers, 'receivers').otlp, 'otlp').protocols, 'protocols').http, 'the OTLP/HTTP receiver');
+    expect(http.endpoint).toBe(`0.0.0.0:${endpoint.port}`);
+  });
+});
 
 describe.each(OVERLAYS)('the replicated data stores in the %s overlay', (overlay) => {
   const objects = render(overlay);

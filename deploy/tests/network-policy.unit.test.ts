@@ -20,7 +20,7 @@ const EXPECTED: string[] = [
   'mongodb-rs-init -> mongodb:27017',
   'gateway -> otel-collector:4317',
   'gateway -> otel-collector:4318',
-  'prometheus -> gateway:8080',
+  'prometheus -> gateway:9464',
   ...SERVICES.map(([s, p]) => `prometheus -> ${s}:${p}`),
   'prometheus -> kube-apiserver:443',
   'prometheus -> kube-apiserver:6443',

@@ -65,7 +65,7 @@ export interface Container {
   args?: string[];
   env?: EnvVar[];
   envFrom?: EnvFromSource[];
-  ports?: { containerPort: number; protocol?: string }[];
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
   volumeMounts?: VolumeMount[];
   resources?: { requests?: ResourceList; limits?: ResourceList };
   securityContext?: { runAsNonRoot?: boolean; allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean };
@@ -218,6 +218,16 @@ export function tool(name: 'kustomize' | 'kubeconform' | 'starlark'): string {
   return path;
 }
 
+/** Makes the overlays' Secret env files (random, git-ignored) when missing; every build of an overlay runs it first. */
+export const MAKE_SECRETS = 'deploy/scripts/make-secrets.sh';
+
+let secretsMade = false;
+function makeSecrets(): void {
+  if (secretsMade) return;
+  execFileSync('bash', [join(ROOT, MAKE_SECRETS)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  secretsMade = true;
+}
+
 const rendered = new Map<string, string>();
 
 /** `kustomize build` of an overlay (or of base) as YAML text, cached per run. */
@@ -225,6 +235,7 @@ export function renderYaml(target: Overlay | 'base'): string {
   const dir = target === 'base' ? 'deploy/k8s/base' : `deploy/k8s/overlays/${target}`;
   let text = rendered.get(dir);
   if (text === undefined) {
+    if (target !== 'base') makeSecrets();
     text = execFileSync(tool('kustomize'), ['build', LOAD_RESTRICTOR, join(ROOT, dir)], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,

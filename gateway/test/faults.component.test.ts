@@ -119,7 +119,7 @@ describe('fault admin API', () => {
     expect(down.status).toBe(503);
     expect(down.headers.get('retry-after')).toBe('1');
     expect((await call(`${gw.url}/api/does-not-exist`)).status).toBe(503);
-    expect((await call(`${gw.url}/metrics`)).status).toBe(200);
+    expect((await call(`${gw.metricsUrl}/metrics`)).status).toBe(200);
     await sleep(1_100);
     expect((await call(`${gw.url}/api/products`)).status).toBe(200);
   });

@@ -6,6 +6,8 @@ import { configSchema } from '../src/config';
 import { start, type RunningGateway } from '../src/start';
 
 export const JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
+/** The gateway's INTERNAL_AUTH_SECRET: stubs verify the identity assertions it forwards with it. */
+export const INTERNAL_AUTH_SECRET = 'internal-test-secret-that-is-long-enough-0123';
 export const ADMIN_TOKEN = 'test-admin-token';
 
 export type StubHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -68,8 +70,10 @@ export async function startGateway(
   const fallback = 'http://127.0.0.1:9';
   const config = loadConfig(configSchema, {
     PORT: '0',
+    METRICS_PORT: '0',
     LOG_LEVEL: 'silent',
     JWT_SECRET,
+    INTERNAL_AUTH_SECRET,
     ADMIN_TOKEN,
     USER_URL: fallback,
     CATALOG_URL: fallback,

@@ -4,13 +4,13 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { defaultPorts } from '@tracemart/stack';
+import { defaultPorts, GATEWAY_METRICS_PORT } from '@tracemart/stack';
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((path) => existsSync(path));
 
-/** The local stack's default ports: the local Prometheus config must scrape exactly these. */
-const PORTS: Record<string, number> = defaultPorts;
+/** The local stack's default ports: the local Prometheus config must scrape exactly these (the gateway on its metrics port). */
+const PORTS: Record<string, number> = { ...defaultPorts, gateway: GATEWAY_METRICS_PORT };
 
 interface PrometheusConfig {
   global: { scrape_interval: string };

@@ -205,7 +205,6 @@ describe('JetStream cluster failover under checkout load', () => {
     expect(stack.natsNodes).toHaveLength(3);
     expect(stack.natsReplicas).toBe(3);
     const nodes = stack.natsNodes;
-    const byName = new Map(nodes.map((n) => [n.name, n]));
     const say = (line: string) => process.stdout.write(`[failover ${new Date().toISOString().slice(11, 23)}] ${line}\n`);
 
     probeConnection = await connect({ servers: nodes.map((n) => n.url), name: 'failover-probe', maxReconnectAttempts: -1, reconnectTimeWait: 100 });
@@ -251,8 +250,8 @@ describe('JetStream cluster failover under checkout load', () => {
       phase = `${label} down`;
       const at = Date.now();
       say(`${label}: SIGKILL ${victims.join(' and ')} (probe stream led by ${probeLeader})`);
-      for (const name of victims) byName.get(name)?.process.child.kill('SIGKILL');
-      await Promise.all(victims.map((name) => byName.get(name)?.process.exited));
+      // Held down (no supervisor restart): they stay down DOWN_MS, then come back here.
+      await Promise.all(victims.map((name) => stack.kill(name, 'SIGKILL', { restart: false })));
       await sleep(DOWN_MS);
       for (const name of victims) await stack.restart(name);
       const after = await clusterHealthy(nodes);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@tracemart/platform';
 import { configSchema as gatewayConfigSchema } from '../../gateway/src/config';
 import { start as startGateway, type RunningGateway } from '../../gateway/src/start';
-import { spawnService, startTestInfra } from '@tracemart/testing';
+import { spawnService, startTestInfra, testInternalAuthSecret } from '@tracemart/testing';
 
 /**
  * Local proof of a zero-downtime rolling restart: two catalog instances behind the gateway under steady
@@ -22,8 +22,10 @@ beforeAll(async () => {
   gateway = await startGateway(
     loadConfig(gatewayConfigSchema, {
       PORT: '0',
+      METRICS_PORT: '0',
       LOG_LEVEL: 'silent',
       JWT_SECRET: 'x'.repeat(32),
+      INTERNAL_AUTH_SECRET: testInternalAuthSecret,
       CATALOG_URL: instances.map((i) => i.url).join(','),
       HEALTH_PROBE_INTERVAL_MS: '250',
       RATE_LIMIT_PER_SECOND: '0',

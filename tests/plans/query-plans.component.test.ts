@@ -3,9 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandStartedEvent, Document } from 'mongodb';
 import { runService, type RunningService } from '@tracemart/platform';
-import { USER_ID_HEADER } from '@tracemart/contracts';
 import { seedProducts } from '@tracemart/catalog-seed';
-import { eventually, serviceEnv, startTestInfra, startCatalogStub } from '@tracemart/testing';
+import { eventually, identityHeaders, serviceEnv, startTestInfra, startCatalogStub, testInternalAuthSecret } from '@tracemart/testing';
 import { inventoryModule } from '@tracemart/inventory-service/module';
 import { notificationModule } from '@tracemart/notification-service/module';
 import { orderModule } from '@tracemart/order-service/module';
@@ -73,7 +72,8 @@ beforeAll(async () => {
   infra = await startTestInfra();
   catalog = await startCatalogStub();
   // monitorCommands in the URL: each service's own client reports every command it sends.
-  const env = (extra: Record<string, string> = {}) => serviceEnv(infra, { MONGODB_URL: `${infra.mongoUrl}/?monitorCommands=true`, ...extra });
+  // PAYMENT_TOKEN_KEY: order seals the card token, payment opens it.
+  const env = (extra: Record<string, string> = {}) => serviceEnv(infra, { MONGODB_URL: `${infra.mongoUrl}/?monitorCommands=true`, PAYMENT_TOKEN_KEY: 'p'.repeat(32), ...extra });
   services.push(await runService(userModule, env()));
   services.push(await runService(inventoryModule, env()));
   services.push(await runService(paymentModule, env({ PROCESSOR_LATENCY_MS: '0' })));
@@ -104,7 +104,11 @@ const running = (index: number) => (): RunningService => {
 const [user, inventory, payment, notification, order] = [running(0), running(1), running(2), running(3), running(4)];
 
 async function call(service: RunningService, path: string, userId: string, init: RequestInit = {}): Promise<{ status: number; body: Document }> {
-  const response = await fetch(`${service.url}${path}`, { ...init, headers: { 'content-type': 'application/json', [USER_ID_HEADER]: userId, ...(init.headers ?? {}) } });
+  const identity = identityHeaders({ userId, secret: testInternalAuthSecret });
+  const response = await fetch(`${service.url}${path}`, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...identity, ...(init.headers as Record<string, string> | undefined) },
+  });
   return { status: response.status, body: (await response.json()) as Document };
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EventBus, createLogger } from '@tracemart/platform';
-import { startStack, type ProcessName, type Stack } from '@tracemart/stack';
+import { STACK_METRICS_JOB, startStack, type ProcessName, type Stack } from '@tracemart/stack';
 import { apiClient, signUp, type ApiClient, eventually, repoRoot } from '@tracemart/testing';
 import { instantQuery, parseExposition, stripThresholds, total, type Sample } from './prometheus-api';
 
@@ -62,7 +62,8 @@ async function place(client: ApiClient, productId: string, paymentToken: string)
 async function scrapeAll(): Promise<Sample[]> {
   const all = await Promise.all(
     PROCESSES.map(async (name) => {
-      const response = await fetch(`${stack.urls[name]}/metrics`, { signal: AbortSignal.timeout(5_000) });
+      // The gateway serves metrics on its METRICS_PORT listener only; the services on their own ports.
+      const response = await fetch(`${stack.metricsUrls[name]}/metrics`, { signal: AbortSignal.timeout(5_000) });
       expect(response.status, `${name} /metrics`).toBe(200);
       return parseExposition(await response.text()).map((s) => ({ ...s, labels: { ...s.labels, process: name } }));
     }),
@@ -173,10 +174,22 @@ describe('Prometheus scraping the local stack', () => {
         const body = (await response.json()) as { data: { activeTargets: { labels: { job: string }; health: string; lastError: string }[] } };
         return body.data.activeTargets;
       },
-      (active) => active.length === PROCESSES.length && active.every((t) => t.health === 'up'),
+      // Every process, and the stack itself (its supervisor's restart counter).
+      (active) => active.length === PROCESSES.length + 1 && active.every((t) => t.health === 'up'),
       30_000,
     );
-    expect(targets.map((t) => t.labels.job).sort()).toEqual([...PROCESSES].sort());
+    expect(targets.map((t) => t.labels.job).sort()).toEqual([...PROCESSES, STACK_METRICS_JOB].sort());
+  });
+
+  it("when the gateway's public port is asked for /metrics, then 404, and Prometheus scrapes the gateway's metrics listener", async () => {
+    const publicAnswer = await fetch(`${stack.gatewayUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    expect(publicAnswer.status).toBe(404);
+    expect(await publicAnswer.text()).not.toContain('# HELP');
+    const response = await fetch(`${prometheusUrl()}/api/v1/targets`);
+    const body = (await response.json()) as { data: { activeTargets: { labels: { job: string }; scrapeUrl: string; health: string }[] } };
+    const gateway = body.data.activeTargets.find((t) => t.labels.job === 'gateway');
+    expect(gateway?.scrapeUrl).toBe(`${stack.metricsUrls.gateway}/metrics`);
+    expect(stack.metricsUrls.gateway).not.toBe(stack.gatewayUrl);
   });
 
   it('when it loads the repo rules, then every group and rule is healthy', async () => {

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { productIdSchema, productQuerySchema } from '@tracemart/contracts';
+import { clientConfigSchema } from './client-config';
+
+export { clientConfigSchema };
 
 /**
  * The gateway's HTTP API as data: one entry per route, holding what the gateway does with it and what
@@ -15,7 +18,7 @@ export const ADMIN_PREFIX = '/admin';
 
 export type HttpMethod = 'get' | 'post' | 'delete';
 export type UpstreamName = 'user' | 'catalog' | 'order' | 'inventory' | 'payment' | 'notification';
-export type ApiTag = 'users' | 'products' | 'inventory' | 'orders' | 'payments' | 'notifications';
+export type ApiTag = 'users' | 'products' | 'inventory' | 'orders' | 'payments' | 'notifications' | 'storefront';
 
 export interface ParameterDoc {
   name: string;
@@ -49,12 +52,15 @@ export interface RouteDoc {
   errors?: Readonly<Record<number, readonly string[]>>;
 }
 
-/** A public route: forwarded to `upstream` with the prefix removed. */
+/**
+ * A public route: forwarded to `upstream` with the prefix removed, or, with `upstream: 'gateway'`, answered by the
+ * gateway itself (by the handler routes.ts is given under its operationId).
+ */
 export interface ApiRoute extends RouteDoc {
   method: HttpMethod;
   /** Express path under API_PREFIX, as the service receives it. */
   path: string;
-  upstream: UpstreamName;
+  upstream: UpstreamName | 'gateway';
   tag: ApiTag;
   /** `bearer`: a valid JWT is required, and the verified user id travels on as a header. */
   auth: 'none' | 'bearer';
@@ -93,6 +99,18 @@ const orderId = pathParam('id', z.uuid(), "Order id. Anything else, or another u
  * and spans is the registered path.
  */
 export const API_ROUTES: readonly ApiRoute[] = [
+  {
+    method: 'get',
+    path: '/config',
+    upstream: 'gateway',
+    operationId: 'getClientConfig',
+    summary: "The storefront's telemetry settings",
+    description:
+      'Whether the browser should export its spans (POST /otlp/v1/traces has a Collector behind it), and "see this trace" link templates: Grafana Explore on Tempo (GRAFANA_URL), the VictoriaLogs UI (LOGS_UI_URL), the trace JSON from Jaeger (TRACES_URL). Each template holds `{traceId}`, to be replaced by a 32-hex trace id.',
+    tag: 'storefront',
+    auth: 'none',
+    success: { status: 200, description: 'The settings.', schema: 'ClientConfig' },
+  },
   {
     method: 'post',
     path: '/users/register',

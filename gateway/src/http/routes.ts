@@ -1,6 +1,5 @@
-import { Router, type Request, type Response } from 'express';
-import { FailureThrottle, LOGIN_THROTTLE_PER_ADDRESS, LruCache, type Logger } from '@tracemart/platform';
-import { USER_ID_HEADER } from '@tracemart/contracts';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { FailureThrottle, IDENTITY_HEADER, LOGIN_THROTTLE_PER_ADDRESS, LruCache, signIdentityAssertion, type Logger } from '@tracemart/platform';
 import { toUpstreamError, UpstreamHttpError, type OutgoingRequest, type UpstreamClient, type UpstreamResponse } from '../upstream/forward';
 import type { PaymentHealth } from '../upstream/payment-health';
 import { authenticate } from './auth';
@@ -13,12 +12,24 @@ const forwardedRequestHeaders = ['accept', 'content-type', 'idempotency-key', 'x
 
 /**
  * The public API (API_ROUTES): `/api/<resource>/...` goes to the service owning <resource>, with `/api` removed.
- * Routes marked `bearer` need a valid JWT; the verified user id travels on as a header. Every forwarded write
+ * Routes marked `bearer` need a valid JWT; the verified user id travels on in an identity assertion signed with the
+ * internal secret for this request (IDENTITY_HEADER), the only statement of a caller services believe. Every forwarded write
  * (not every read: reads are the bulk of the traffic and the metrics count them) leaves one log line, so a
  * write's trace id finds the gateway's line beside the services' own.
  */
-export function apiRoutes(deps: { upstreams: Upstreams; jwtSecret: string; payment: PaymentHealth; deadlineMs: number; staleEntries: number; logger: Logger }): Router {
-  const { upstreams, jwtSecret, payment } = deps;
+export function apiRoutes(deps: {
+  upstreams: Upstreams;
+  jwtSecret: string;
+  /** INTERNAL_AUTH_SECRET: signs the identity assertions services verify. */
+  internalAuthSecret: string;
+  payment: PaymentHealth;
+  deadlineMs: number;
+  staleEntries: number;
+  logger: Logger;
+  /** The handlers of the routes the gateway answers itself (`upstream: 'gateway'`), by operationId. */
+  ownRoutes: Readonly<Record<string, RequestHandler>>;
+}): Router {
+  const { upstreams, jwtSecret, internalAuthSecret, payment } = deps;
   const stale = new LruCache<string, UpstreamResponse>(deps.staleEntries);
   const gates: Record<NonNullable<ApiRoute['gate']>, () => void> = { payments: () => payment.assertAvailable() };
   // Brute-force protection per client address (the user service throttles per account too).
@@ -34,7 +45,8 @@ export function apiRoutes(deps: { upstreams: Upstreams; jwtSecret: string; payme
       if (userId) res.setHeader('cache-control', 'no-store');
       if (route.gate) gates[route.gate]();
       const recordOutcome = route.throttleFailures ? throttledClient(failures, req) : undefined;
-      const outgoing = toOutgoing(req, res, userId);
+      const identity = userId ? signIdentityAssertion({ sub: userId, requestId: String(res.locals.requestId) }, internalAuthSecret) : undefined;
+      const outgoing = toOutgoing(req, res, identity);
       const cacheKey = route.staleOnError ? outgoing.path : undefined;
       // An open breaker means the call would be refused anyway: answer from the cache without waiting.
       if (cacheKey && upstream.breakerState() === 'open' && serveStale(res, stale.get(cacheKey))) return;
@@ -55,7 +67,15 @@ export function apiRoutes(deps: { upstreams: Upstreams; jwtSecret: string; payme
       }
     };
 
-  for (const route of API_ROUTES) router[route.method](route.path, to(route, upstreams[route.upstream]));
+  for (const route of API_ROUTES) {
+    if (route.upstream !== 'gateway') {
+      router[route.method](route.path, to(route, upstreams[route.upstream]));
+      continue;
+    }
+    const own = deps.ownRoutes[route.operationId];
+    if (!own) throw new Error(`no handler for the gateway's own route ${route.operationId}`);
+    router[route.method](route.path, own);
+  }
   return router;
 }
 
@@ -78,14 +98,14 @@ function isIdempotent(req: Request, route: ApiRoute): boolean {
   return route.retryWithIdempotencyKey === true && Boolean(req.header('idempotency-key'));
 }
 
-function toOutgoing(req: Request, res: Response, userId: string | undefined): OutgoingRequest {
+function toOutgoing(req: Request, res: Response, identity: string | undefined): OutgoingRequest {
   const headers: Record<string, string> = {};
   for (const name of forwardedRequestHeaders) {
     const value = req.header(name);
     if (value) headers[name] = value;
   }
   if (res.locals.requestId) headers['x-request-id'] = String(res.locals.requestId);
-  if (userId) headers[USER_ID_HEADER] = userId;
+  if (identity) headers[IDENTITY_HEADER] = identity;
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && req.body !== undefined;
   if (hasBody) headers['content-type'] = 'application/json';
   const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';

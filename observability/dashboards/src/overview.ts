@@ -111,6 +111,19 @@ export function overviewDashboard(): Dashboard {
           series: [{ expr: 'min by (job) (up{job=~"gateway|user|catalog|order|inventory|payment|notification"})', legend: '{{job}}' }],
         }),
       )
+      .withRow(row('Restarts'))
+      .withPanel(
+        timeSeries({
+          title: 'Process restarts (local supervisor)',
+          description:
+            'Restarts of each process of the local stack by its supervisor (packages/stack) since the stack started: a crash, a kill -9 or the OOM ' +
+            'killer, then a backoff of 0.5 s doubling to 30 s. A restart by name (stack.restart) or a stop is not counted. Every process is a line ' +
+            '(0 until its first restart). In the cluster the kubelet restarts containers instead (kube_pod_container_status_restarts_total, which needs ' +
+            'kube-state-metrics: not deployed here).',
+          width: 24,
+          series: [{ expr: 'sum by (process) (tracemart_process_restarts_total{job="stack"})', legend: '{{process}}' }],
+        }),
+      )
       .withRow(row('Service graph (Tempo metrics-generator)'))
       .withPanel(
         new nodegraph.PanelBuilder()

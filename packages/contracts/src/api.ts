@@ -43,6 +43,3 @@ export const productQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   ids: z.string().max(2_000).optional(),
 });
-
-/** Header the gateway sets for services after verifying the JWT; services never see the token. */
-export const USER_ID_HEADER = 'x-user-id';

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { EventEnvelope } from './envelope';
+import { MAX_PAYMENT_TOKEN_LENGTH, sealedPaymentTokenSchema } from './payment-token';
+
+export * from './payment-token';
 
 const id = z.string().min(1).max(128);
 const cents = z.number().int().nonnegative();
@@ -15,15 +18,27 @@ export type OrderLine = z.infer<typeof orderLineSchema>;
 export const cancelReasons = ['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'SAGA_TIMEOUT'] as const;
 export type CancelReason = (typeof cancelReasons)[number];
 
+const orderPlacedBase = z.object({
+  orderId: id,
+  userId: id,
+  items: z.array(orderLineSchema).min(1),
+  totalCents: cents,
+});
+
 /** Every event's `data`, by subject (= event type). Version 1 of each. */
 export const eventSchemas = {
-  'orders.placed': z.object({
-    orderId: id,
-    userId: id,
-    items: z.array(orderLineSchema).min(1),
-    totalCents: cents,
-    paymentToken: z.string().min(1).max(64),
-  }),
+  'orders.placed': z.union([
+    orderPlacedBase.extend({
+      paymentTokenSealed: sealedPaymentTokenSchema.describe(
+        'The card token sealed for the payment service (AES-256-GCM, bound to the order id; see payment-token.ts): no consumer of the stream sees it in clear.',
+      ),
+    }),
+    // Before issue 12 the token travelled in clear. Events stored that way (the order event store, the ORDERS stream of
+    // an older data folder) are still read; the order service no longer writes them.
+    orderPlacedBase.extend({
+      paymentToken: z.string().min(1).max(MAX_PAYMENT_TOKEN_LENGTH).describe('Deprecated: the card token in clear, in events stored before tokens were sealed.'),
+    }),
+  ]),
   'orders.confirmed': z.object({ orderId: id, userId: id, totalCents: cents }),
   'orders.cancelled': z.object({ orderId: id, userId: id, reason: z.enum(cancelReasons) }),
   'inventory.reserved': z.object({ orderId: id, items: z.array(z.object({ productId: id, quantity: z.number().int().positive() })) }),

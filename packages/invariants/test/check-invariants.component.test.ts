@@ -45,7 +45,7 @@ function orderEvents(orderId: string, lines: Line[], totalCents: number, then: {
       streamId: orderId,
       version: 1,
       type: 'orders.placed',
-      data: { orderId, userId: 'u1', items: lines, totalCents, paymentToken: 'tok_visa' },
+      data: { orderId, userId: 'u1', items: lines, totalCents, paymentTokenSealed: 'sealed-card-token' },
       occurredAt: at,
     },
     ...then.map(({ type, version, reason }, i) => ({

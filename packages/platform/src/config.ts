@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { adminTokenSchema } from './faults/config';
+import { secretPolicyViolations } from './secret-policy';
 
 /**
  * Settings every tracemart process shares. Services extend this with their own keys.
@@ -14,6 +15,11 @@ export const baseConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** The admin API credential (faults, dead letters); unset turns the admin API off. */
   ADMIN_TOKEN: adminTokenSchema,
+  /**
+   * The gateway signs, and every service verifies, the identity assertions naming the user a request is for (see
+   * IDENTITY_HEADER) with it. Shared by the gateway and the services only; required, so no process starts unprotected.
+   */
+  INTERNAL_AUTH_SECRET: z.string().min(32, 'INTERNAL_AUTH_SECRET must be at least 32 characters'),
   /**
    * The "bad version" switch for canary drills: a share of requests (0..1) answered with 5xx from start-up
    * on, as an error fault that lasts 7 days. 0 (the default) means none.
@@ -29,6 +35,9 @@ export const baseConfigSchema = z.object({
 export const natsConfigSchema = z.object({
   /** One server, or every node of the cluster, comma-separated (the client fails over between them). */
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** This service's NATS user and password, where the server requires them (the cluster: deploy/k8s/base/data/nats-auth.conf). */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
   /**
    * Replicas of every stream and KV bucket this process provisions: 3 on a 3-node cluster (each write is acknowledged by
    * a Raft majority, 2 of 3), 1 on a single server.
@@ -50,7 +59,12 @@ export class ConfigError extends Error {
 /** Parses `env` with `schema`; on failure throws one error naming every bad variable. */
 export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const result = schema.safeParse(env);
-  if (result.success) return result.data;
+  if (result.success) {
+    // A known public secret is refused in production and on a reachable address (secret-policy.ts).
+    const violations = secretPolicyViolations({ ...env, ...(typeof result.data === 'object' && result.data !== null ? result.data : {}) });
+    if (violations.length > 0) throw new ConfigError(`refused configuration:\n  ${violations.join('\n  ')}`);
+    return result.data;
+  }
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
   throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
 }

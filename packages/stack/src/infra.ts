@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { ManagedProcess } from './process';
 import { ProcessGroup } from './process-group';
-import { freePort } from './ports';
+import { planLayout, type StackLayout } from './layout';
 import { startFerretDb } from './ferretdb';
-import { natsNodeCount, natsReplicas, startNatsNodes, type NatsNode } from './nats-cluster';
+import { startNatsNodes, type NatsNode } from './nats-cluster';
 import { startPostgres } from './postgres';
 
 export interface InfraOptions {
@@ -55,8 +55,11 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
   return startInfraIn(new ProcessGroup(), options);
 }
 
-/** startInfra into a given group, so that startStack's services and these processes are restarted and stopped together. */
-export async function startInfraIn(group: ProcessGroup, options: InfraOptions): Promise<Infra> {
+/**
+ * startInfra into a given group, so that startStack's services and these processes are restarted and stopped
+ * together; on the ports of `planned` (planned from `options` when not given).
+ */
+export async function startInfraIn(group: ProcessGroup, options: InfraOptions, planned?: StackLayout): Promise<Infra> {
   const infra = (parts: Pick<Infra, 'natsUrl' | 'natsNodes' | 'natsReplicas' | 'mongoUrl' | 'postgresUrl'>): Infra => ({
     ...parts,
     processes: group.processes,
@@ -64,41 +67,37 @@ export async function startInfraIn(group: ProcessGroup, options: InfraOptions): 
     stop: () => group.stop(),
   });
   try {
-    let natsUrl = options.natsUrl;
+    const layout = planned ?? (await planLayout(options));
     let natsNodes: NatsNode[] = [];
-    if (!natsUrl) {
+    if (layout.nats.length > 0) {
       natsNodes = await startNatsNodes(group, {
         root: options.root,
         dataDir: options.dataDir,
-        nodes: natsNodeCount(options.natsNodes),
-        ...(options.freePorts ? { freePorts: true } : {}),
-        ...(options.natsPort !== undefined ? { clientPort: options.natsPort } : {}),
+        nodes: layout.nats.length,
+        plans: layout.nats,
         ...(options.onLine ? { onLine: options.onLine } : {}),
       });
-      natsUrl = natsNodes.map((node) => node.url).join(',');
     }
-    let mongoUrl = options.mongoUrl;
     let postgresUrl: string | undefined;
-    if (!mongoUrl) {
+    if (layout.postgresPort !== undefined && layout.mongoPort !== undefined) {
       const postgres = await startPostgres({
         dataDir: options.dataDir,
-        port: options.freePorts ? await freePort() : (options.postgresPort ?? 5450),
+        port: layout.postgresPort,
         ...(options.ephemeral ? { ephemeral: true } : {}),
         logFile: join(options.dataDir, 'logs', 'postgres.log'),
         ...(options.onLine ? { onLine: options.onLine } : {}),
       });
       group.add(postgres.process, postgres.ready, 'storage');
       postgresUrl = postgres.url;
-      const ferretdb = await startFerretDb(group, {
+      await startFerretDb(group, {
         root: options.root,
         dataDir: options.dataDir,
         postgresUrl,
-        port: options.freePorts ? await freePort() : (options.mongoPort ?? 27050),
+        port: layout.mongoPort,
         ...(options.onLine ? { onLine: options.onLine } : {}),
       });
-      mongoUrl = ferretdb.url;
     }
-    return infra({ natsUrl, natsNodes, natsReplicas: natsNodes.length > 0 ? natsReplicas(natsNodes.length) : 1, mongoUrl, ...(postgresUrl ? { postgresUrl } : {}) });
+    return infra({ natsUrl: layout.natsUrl, natsNodes, natsReplicas: layout.natsReplicas, mongoUrl: layout.mongoUrl, ...(postgresUrl ? { postgresUrl } : {}) });
   } catch (err) {
     await group.stop();
     throw err;

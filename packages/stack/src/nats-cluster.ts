@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ManagedProcess } from './process';
-import { exitReason, ownSession } from './process';
-import type { ProcessGroup } from './process-group';
+import { exitReason, ownSession, type ManagedProcess, type SpawnOptions } from './process';
+import type { ProcessGroup, Readiness } from './process-group';
 import { canConnect, freePort, httpOk, waitUntil } from './ports';
 import { natsServerPath } from './tools';
 
@@ -99,24 +98,37 @@ export interface StartNatsOptions {
   clientPort?: number;
   onLine?: (name: string, line: string) => void;
   readyTimeoutMs?: number;
+  /** Nodes planned beforehand (see planLayout); else planned here from `nodes`, `freePorts` and `clientPort`. */
+  plans?: NatsNodePlan[];
+}
+
+/**
+ * How one node is started and when it is ready: what `startNatsNodes` spawns for it, and what the per-process entry
+ * (process-entry.ts, `npm run stack:process -- nats-1`) runs on its own.
+ */
+export function natsNodeProcess(
+  plan: NatsNodePlan,
+  all: NatsNodePlan[],
+  options: { root: string; dataDir: string; onLine?: (name: string, line: string) => void; readyTimeoutMs?: number },
+): { spawn: SpawnOptions; ready: Readiness } {
+  mkdirSync(plan.storeDir, { recursive: true });
+  return {
+    spawn: {
+      name: plan.name,
+      ...ownSession(natsServerPath(options.root), natsServerArgs(plan, all)),
+      logFile: join(options.dataDir, 'logs', `${plan.name}.log`),
+      ...(options.onLine ? { onLine: options.onLine } : {}),
+    },
+    ready: natsReady(plan, options.readyTimeoutMs ?? 30_000),
+  };
 }
 
 /** Starts the nodes together (a cluster elects its meta leader only once a majority is up) and waits for all. */
 export async function startNatsNodes(group: ProcessGroup, options: StartNatsOptions): Promise<NatsNode[]> {
-  const command = natsServerPath(options.root);
-  const plans = await planNatsNodes(options);
+  const plans = options.plans ?? (await planNatsNodes(options));
   for (const plan of plans) {
-    mkdirSync(plan.storeDir, { recursive: true });
-    group.spawn(
-      {
-        name: plan.name,
-        ...ownSession(command, natsServerArgs(plan, plans)),
-        logFile: join(options.dataDir, 'logs', `${plan.name}.log`),
-        ...(options.onLine ? { onLine: options.onLine } : {}),
-      },
-      natsReady(plan, options.readyTimeoutMs ?? 30_000),
-      'infra',
-    );
+    const node = natsNodeProcess(plan, plans, options);
+    group.spawn(node.spawn, node.ready, 'infra');
   }
   await Promise.all(plans.map((plan) => group.ready(plan.name)));
   return plans.map((plan) => ({

@@ -215,6 +215,22 @@ function isReady(data: string, pid: number | undefined): boolean {
   }
 }
 
+/** The superuser's password of the cluster in `data`; none for a cluster made before passwords (trust authentication). */
+function clusterPassword(data: string): string | undefined {
+  const passwordFile = join(data, PASSWORD_FILE);
+  return existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : undefined;
+}
+
+/**
+ * The URL of FerretDB's database on `dataDir`'s cluster listening on `port`, with its password: what startPostgres
+ * returns, and what FerretDB's per-process entry reads when PostgreSQL was started by another process.
+ */
+export function postgresUrl(dataDir: string, port: number): string {
+  const password = clusterPassword(join(clusterLocation(dataDir), 'data'));
+  const credentials = password ? `postgres:${encodeURIComponent(password)}` : 'postgres';
+  return `postgres://${credentials}@127.0.0.1:${port}/${DATABASE}`;
+}
+
 /** Creates the cluster if its folder (see `clusterLocation`) has none, starts it and waits until it accepts connections. */
 export async function startPostgres(options: PostgresOptions): Promise<Postgres> {
   const bin = postgresBinaries();
@@ -271,10 +287,7 @@ export async function startPostgres(options: PostgresOptions): Promise<Postgres>
     }
   };
   await ready(managed);
-  // A cluster made before passwords (trust authentication) has no password file and needs none.
-  const passwordFile = join(data, PASSWORD_FILE);
-  const password = existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : undefined;
-  const credentials = password ? `postgres:${encodeURIComponent(password)}` : 'postgres';
+  const password = clusterPassword(data);
   try {
     await run(
       'installing the GIN index twins',
@@ -286,5 +299,5 @@ export async function startPostgres(options: PostgresOptions): Promise<Postgres>
     await managed.stop();
     throw err;
   }
-  return { url: `postgres://${credentials}@127.0.0.1:${options.port}/${DATABASE}`, process: managed, ready };
+  return { url: postgresUrl(options.dataDir, options.port), process: managed, ready };
 }

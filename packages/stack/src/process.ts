@@ -10,6 +10,8 @@ export interface ManagedProcess {
   lines: string[];
   exited: Promise<number | null>;
   stop: (signal?: NodeJS.Signals, timeoutMs?: number) => Promise<void>;
+  /** Whether `stop()` was called: its exit was asked for (the supervisor restarts only a process that was not stopped). */
+  readonly stopRequested: boolean;
   /** A new process with the same command, arguments, environment and log file (appended to), e.g. after a `kill -9`. */
   spawnAgain: () => ManagedProcess;
 }
@@ -60,12 +62,17 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
     child.once('error', () => resolve(-1));
   });
   if (options.afterExit) void exited.then(options.afterExit);
+  let stopRequested = false;
   return {
     name: options.name,
     child,
     lines,
     exited,
+    get stopRequested() {
+      return stopRequested;
+    },
     async stop(signal = options.stopSignal ?? 'SIGTERM', timeoutMs = options.stopTimeoutMs ?? 15_000) {
+      stopRequested = true;
       if (hasExited(child)) return;
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -78,6 +85,13 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
 
 function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** How a process that is gone ended: `signal SIGKILL`, `exit code 1`, `could not be started`. */
+export function howItEnded(child: ChildProcess): string {
+  if (child.pid === undefined) return `could not be started (${child.spawnfile})`;
+  if (child.signalCode !== null) return `signal ${child.signalCode}`;
+  return `exit code ${child.exitCode}`;
 }
 
 /** Why the process is gone, with its last lines, or undefined while it runs (a `failWhen` for `waitUntil`). */

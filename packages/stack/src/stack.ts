@@ -1,13 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startInfraIn, type Infra, type InfraOptions } from './infra';
-import { exitReason, withParentDeathSignal } from './process';
-import { ProcessGroup } from './process-group';
-import { freePort, httpOk, waitUntil } from './ports';
+import { planLayout, type StackLayout } from './layout';
+import { exitReason, withParentDeathSignal, type ManagedProcess, type SpawnOptions } from './process';
+import { ProcessGroup, type KillOptions, type Readiness } from './process-group';
+import { httpOk, waitUntil } from './ports';
 import { startPrometheus } from './prometheus';
+import { randomSecrets, secretFile, secretsFromEnv, type StackSecrets } from './secrets';
+import { DEFAULT_STACK_METRICS_PORT, STACK_METRICS_JOB, serveMetrics } from './stack-metrics';
 import { toolPath } from './tools';
-import { instanceCounts, planInstances, processNames, serviceNames, type Instance, type InstanceCounts, type ProcessName } from './topology';
+import { processNames, serviceNames, type Instance, type InstanceCounts, type ProcessName } from './topology';
 
 /** How one service or the gateway is started: a command, given the environment tracemart sets for it. */
 export interface LaunchSpec {
@@ -54,6 +56,15 @@ export interface StackOptions extends InfraOptions {
   /** Also start Prometheus scraping every process (port: `prometheusPort`, else free with freePorts, else 9090). */
   prometheus?: boolean;
   prometheusPort?: number;
+  /**
+   * Restart a process that exits unexpectedly (crash, `kill -9`, OOM) after an exponential backoff (default true; see
+   * ProcessGroup). `stop()`, `restart(name)` and `kill(name, signal, { restart: false })` never cause one.
+   */
+  supervise?: boolean;
+  /** The stack's own /metrics (tracemart_process_restarts_total): default 9400, a free port with freePorts. */
+  metricsPort?: number;
+  /** Secrets to use (else from `env`'s JWT_SECRET, ADMIN_TOKEN, INTERNAL_AUTH_SECRET, PAYMENT_TOKEN_KEY, else random). */
+  secrets?: Partial<StackSecrets>;
 }
 
 /**
@@ -61,6 +72,8 @@ export interface StackOptions extends InfraOptions {
  * include every service instance, the gateway and Prometheus; `restart` waits for a service's /readyz too).
  */
 export interface Stack extends Pick<Infra, 'natsUrl' | 'natsNodes' | 'natsReplicas' | 'mongoUrl' | 'postgresUrl' | 'processes' | 'restart'> {
+  /** Where every process listens: `stackProcesses(layout)` names the processes this stack runs. */
+  layout: StackLayout;
   gatewayUrl: string;
   /** The first instance of each process (`order` on 3003): see `instances` for all of them. */
   urls: Record<ProcessName, string>;
@@ -69,80 +82,150 @@ export interface Stack extends Pick<Infra, 'natsUrl' | 'natsNodes' | 'natsReplic
   instances: Record<ProcessName, Instance[]>;
   /** Secret shared by the user service (signs) and the gateway (verifies). */
   jwtSecret: string;
+  /** INTERNAL_AUTH_SECRET of the gateway and every service: the gateway signs identity assertions with it, services verify. */
+  internalAuthSecret: string;
+  /**
+   * Where the first instance of each process serves /metrics: a service's own URL; for the gateway, its metrics
+   * listener (METRICS_PORT), since its public port does not serve metrics.
+   */
+  metricsUrls: Record<ProcessName, string>;
   /** The admin API's credential (`x-admin-token`) on every process of this stack. */
   adminToken: string;
   prometheusUrl?: string;
+  /** The stack's own metrics (`<metricsUrl>/metrics`), scraped by its Prometheus as job `stack`. */
+  metricsUrl: string;
+  /**
+   * Sends `signal` (default SIGKILL) to a process and waits for its exit. The supervisor restarts it after its
+   * backoff, unless `{ restart: false }`: then it stays down until `restart(name)`.
+   */
+  kill: (name: string, signal?: NodeJS.Signals, options?: KillOptions) => Promise<ManagedProcess>;
   stop: () => Promise<void>;
 }
 
 /** The environment variable naming a process's URL(s): ORDER_URL, GATEWAY_URL, ... */
 const urlVariable = (name: ProcessName) => `${name.toUpperCase()}_URL`;
 
-/** Starts the whole local system: infrastructure, every instance of the six services, then the gateway; waits for /readyz. */
+/**
+ * The environment of one service instance or the gateway: where NATS, MongoDB and every other process are, the
+ * secrets it needs (the card-token key for order and payment only), its name, port and instance id. `startStack` and
+ * the per-process entry both build it here.
+ */
+export function appEnvironment(
+  name: ProcessName,
+  instance: Instance,
+  layout: StackLayout,
+  secrets: StackSecrets,
+  options: { env?: Record<string, string> | undefined; envFor?: Partial<Record<ProcessName, Record<string, string>>> | undefined } = {},
+): Record<string, string> {
+  const common: Record<string, string> = {
+    NATS_URL: layout.natsUrl,
+    NATS_REPLICAS: String(layout.natsReplicas),
+    MONGODB_URL: layout.mongoUrl,
+    HOST: '127.0.0.1',
+    JWT_SECRET: secrets.jwtSecret,
+    ADMIN_TOKEN: secrets.adminToken,
+    INTERNAL_AUTH_SECRET: secrets.internalAuthSecret,
+    // Every instance, comma-separated: the gateway balances over them and ejects one that fails.
+    ...Object.fromEntries(processNames.map((other) => [urlVariable(other), layout.instances[other].map((i) => i.url).join(',')])),
+    ...options.env,
+  };
+  return {
+    ...common,
+    ...(name === 'order' || name === 'payment' ? { PAYMENT_TOKEN_KEY: secrets.paymentTokenKey } : {}),
+    SERVICE_NAME: name,
+    OTEL_SERVICE_NAME: name,
+    PORT: String(instance.port),
+    INSTANCE_ID: instance.id,
+    // The gateway's metrics listener, apart from its public port.
+    ...(name === 'gateway' ? { METRICS_PORT: String(layout.gatewayMetricsPort) } : {}),
+    ...options.envFor?.[name],
+  };
+}
+
+/** How one service instance or the gateway is spawned and when it is ready (its /readyz answers). */
+export function appProcess(
+  name: ProcessName,
+  instance: Instance,
+  appEnv: Record<string, string>,
+  options: { root: string; dataDir: string; launcher?: Launcher | undefined; readyTimeoutMs?: number | undefined; onLine?: ((name: string, line: string) => void) | undefined },
+): { spawn: SpawnOptions; ready: Readiness } {
+  const spec = (options.launcher ?? sourceLauncher(options.root))(name, appEnv, instance);
+  return {
+    spawn: {
+      name: instance.name,
+      ...spec,
+      ...withParentDeathSignal(spec.command, spec.args),
+      logFile: join(options.dataDir, 'logs', `${instance.name}.log`),
+      ...(options.onLine ? { onLine: options.onLine } : {}),
+    },
+    ready: (proc) =>
+      waitUntil(
+        `${instance.name} /readyz`,
+        () => httpOk(`${instance.url}/readyz`),
+        options.readyTimeoutMs ?? 60_000,
+        100,
+        () => exitReason(proc),
+      ),
+  };
+}
+
+/** What the local Prometheus scrapes: one job per service (a target per instance), the gateway's metrics listener. */
+export function prometheusOptions(
+  root: string,
+  layout: StackLayout,
+  extra: { localJobs?: Record<string, number>; onLine?: ((name: string, line: string) => void) | undefined } = {},
+): Parameters<typeof startPrometheus>[0] {
+  return {
+    root,
+    dataDir: layout.dataDir,
+    ports: Object.fromEntries(processNames.map((name) => [name, name === 'gateway' ? [layout.gatewayMetricsPort] : layout.instances[name].map((i) => i.port)])),
+    port: layout.prometheusPort,
+    ...(extra.localJobs ? { localJobs: extra.localJobs } : {}),
+    binary: toolPath(root, 'prometheus'),
+    ...(extra.onLine ? { onLine: extra.onLine } : {}),
+  };
+}
+
+/**
+ * Starts the whole local system: infrastructure, every instance of the six services, then the gateway; waits for
+ * /readyz. The processes and their order are those of `stackProcesses(layout)`; each is built by the function the
+ * per-process entry (`npm run stack:process -- <name>`, Tilt's local mode) uses too.
+ */
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const group = new ProcessGroup();
-  const infra = await startInfraIn(group, options);
+  const group = new ProcessGroup({ supervise: options.supervise ?? true });
+  const metrics = await serveMetrics(group.registry, options.metricsPort ?? (options.freePorts ? 0 : DEFAULT_STACK_METRICS_PORT));
+  let layout: StackLayout;
+  let infra: Infra;
   try {
-    const instances = await planInstances(instanceCounts(options.instances), options);
+    layout = await planLayout(options);
+    infra = await startInfraIn(group, options, layout);
+  } catch (err) {
+    await metrics.close();
+    throw err;
+  }
+  try {
+    const { instances } = layout;
     const first = (name: ProcessName) => instances[name][0] as Instance;
     const urls = Object.fromEntries(processNames.map((name) => [name, first(name).url])) as Record<ProcessName, string>;
     const ports = Object.fromEntries(processNames.map((name) => [name, first(name).port])) as Record<ProcessName, number>;
-    const jwtSecret = options.env?.JWT_SECRET ?? randomBytes(32).toString('hex');
-    // The admin credential (fault injection, dead letters, consumer pause): random per start unless ADMIN_TOKEN is
-    // given, so no well-known token opens the admin API of a running stack.
-    const adminToken = options.env?.ADMIN_TOKEN ?? randomBytes(16).toString('hex');
-    const common: Record<string, string> = {
-      NATS_URL: infra.natsUrl,
-      NATS_REPLICAS: String(infra.natsReplicas),
-      MONGODB_URL: infra.mongoUrl,
-      HOST: '127.0.0.1',
-      JWT_SECRET: jwtSecret,
-      ADMIN_TOKEN: adminToken,
-      // Every instance, comma-separated: the gateway balances over them and ejects one that fails.
-      ...Object.fromEntries(processNames.map((name) => [urlVariable(name), instances[name].map((i) => i.url).join(',')])),
-      ...options.env,
-    };
-    const launcher = options.launcher ?? sourceLauncher(options.root);
-    const timeout = options.readyTimeoutMs ?? 60_000;
+    // Random per start unless given (ADMIN_TOKEN, JWT_SECRET, ...), so no well-known token opens a running stack.
+    const secrets = randomSecrets({ ...secretsFromEnv(options.env ?? {}), ...options.secrets });
+    const metricsUrls = { ...urls, gateway: `http://127.0.0.1:${layout.gatewayMetricsPort}` };
     for (const name of [...serviceNames, 'gateway'] as const) {
       for (const instance of instances[name]) {
-        const appEnv = { ...common, SERVICE_NAME: name, OTEL_SERVICE_NAME: name, PORT: String(instance.port), INSTANCE_ID: instance.id, ...options.envFor?.[name] };
-        const spec = launcher(name, appEnv, instance);
-        group.spawn(
-          {
-            name: instance.name,
-            ...spec,
-            ...withParentDeathSignal(spec.command, spec.args),
-            logFile: join(options.dataDir, 'logs', `${instance.name}.log`),
-            ...(options.onLine ? { onLine: options.onLine } : {}),
-          },
-          (proc) =>
-            waitUntil(
-              `${instance.name} /readyz`,
-              () => httpOk(`${instance.url}/readyz`),
-              timeout,
-              100,
-              () => exitReason(proc),
-            ),
-          'app',
-        );
+        const app = appProcess(name, instance, appEnvironment(name, instance, layout, secrets, options), { ...options, readyTimeoutMs: options.readyTimeoutMs });
+        group.spawn(app.spawn, app.ready, 'app');
       }
     }
     for (const name of processNames) for (const instance of instances[name]) await group.ready(instance.name);
     let prometheusUrl: string | undefined;
     if (options.prometheus) {
-      const prometheus = await startPrometheus({
-        root: options.root,
-        dataDir: options.dataDir,
-        ports: Object.fromEntries(processNames.map((name) => [name, instances[name].map((i) => i.port)])),
-        port: options.prometheusPort ?? (options.freePorts ? await freePort() : 9090),
-        binary: toolPath(options.root, 'prometheus'),
-        ...(options.onLine ? { onLine: options.onLine } : {}),
-      });
+      const prometheus = await startPrometheus(prometheusOptions(options.root, layout, { localJobs: { [STACK_METRICS_JOB]: metrics.port }, onLine: options.onLine }));
       group.add(prometheus.process, prometheus.ready, 'app');
       prometheusUrl = prometheus.url;
     }
     return {
+      layout,
       gatewayUrl: urls.gateway,
       urls,
       ports,
@@ -154,19 +237,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(infra.postgresUrl ? { postgresUrl: infra.postgresUrl } : {}),
       processes: group.processes,
       restart: (name) => group.restart(name),
-      jwtSecret,
-      adminToken,
+      jwtSecret: secrets.jwtSecret,
+      internalAuthSecret: secrets.internalAuthSecret,
+      metricsUrls,
+      adminToken: secrets.adminToken,
       ...(prometheusUrl ? { prometheusUrl } : {}),
-      stop: () => group.stop(),
+      metricsUrl: metrics.url,
+      kill: (name, signal, killOptions) => group.kill(name, signal, killOptions),
+      stop: async () => {
+        await group.stop();
+        await metrics.close();
+      },
     };
   } catch (err) {
     await group.stop();
+    await metrics.close();
     throw err;
   }
 }
 
 /** Where `npm start` keeps the running stack's admin token for the fault CLI, the load harness and k6 (0600). */
-export const adminTokenFile = (dataDir: string): string => join(dataDir, 'admin-token');
+export const adminTokenFile = (dataDir: string): string => secretFile(dataDir, 'adminToken');
 
 /** The running local stack's admin token, if one is running from `dataDir`. */
 export function readAdminToken(dataDir: string): string | undefined {
@@ -185,6 +276,7 @@ export function writeStackFile(dataDir: string, stack: Stack): void {
     natsReplicas: stack.natsReplicas,
     mongoUrl: stack.mongoUrl,
     prometheusUrl: stack.prometheusUrl,
+    metricsUrl: stack.metricsUrl,
   };
   writeFileSync(join(dataDir, 'stack.json'), JSON.stringify(file, null, 2));
   writeFileSync(adminTokenFile(dataDir), `${stack.adminToken}\n`, { mode: 0o600 });

@@ -1,8 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { TELEMETRY_PORTS, type TelemetryPorts, type TelemetryProcessName } from './layout';
 import { freePort, httpOk, waitUntil } from './ports';
-import { spawnManaged, type ManagedProcess } from './process';
+import { exitReason, spawnManaged, type ManagedProcess, type SpawnOptions } from './process';
+import type { Readiness } from './process-group';
 
 /**
  * The local telemetry backends, all under permissive licences, built by `scripts/build-telemetry.sh` into
@@ -101,78 +103,120 @@ export function renderLocalCollectorConfig(
   return stringify(config);
 }
 
-/** Starts VictoriaLogs, Jaeger and then the collector in front of them; resolves when all three are ready. */
+export interface TelemetryProcessOptions {
+  root: string;
+  dataDir: string;
+  ports: TelemetryPorts;
+  /** Where the collector remote-writes metrics (span metrics, its own). */
+  prometheusUrl: string;
+  onLine?: ((name: string, line: string) => void) | undefined;
+}
+
+/** The backends' URLs on these ports. */
+export const telemetryUrls = (ports: TelemetryPorts) => ({
+  otlpUrl: `http://${local(ports.otlpHttp)}`,
+  jaegerUrl: `http://${local(ports.query)}`,
+  logsUrl: `http://${local(ports.logs)}`,
+});
+
+/**
+ * What the services and the gateway are given to send their telemetry to the collector, and what the gateway's
+ * `/api/config` builds its trace links from (TRACES_URL: Jaeger's query API, LOGS_UI_URL: VictoriaLogs).
+ */
+export function telemetryEnv(ports: TelemetryPorts): Record<string, string> {
+  const urls = telemetryUrls(ports);
+  return { OTEL_EXPORTER_OTLP_ENDPOINT: urls.otlpUrl, TRACES_URL: urls.jaegerUrl, LOGS_UI_URL: urls.logsUrl };
+}
+
+/**
+ * How one backend is spawned and when it is ready: what `startTelemetryBackends` starts (VictoriaLogs and Jaeger, then
+ * the collector in front of them), and what the per-process entry (`npm run stack:process -- jaeger`) runs on its own.
+ */
+export function telemetryProcess(name: TelemetryProcessName, options: TelemetryProcessOptions): { spawn: SpawnOptions; ready: Readiness } {
+  const bins = telemetryBinaries(options.root);
+  const binary = { 'victoria-logs': bins.victoriaLogs, jaeger: bins.jaeger, 'otel-collector': bins.collector }[name];
+  if (!existsSync(binary)) throw new Error(`${name} not found at ${binary}: run \`npm run setup -- --all\` (scripts/build-telemetry.sh)`);
+  const base = join(options.dataDir, 'telemetry');
+  mkdirSync(base, { recursive: true });
+  const { ports } = options;
+  const urls = telemetryUrls(ports);
+  const common = { name, command: binary, logFile: join(options.dataDir, 'logs', `${name}.log`), ...(options.onLine ? { onLine: options.onLine } : {}) };
+  const readyAt = (url: string) => (proc: ManagedProcess) =>
+    waitUntil(
+      name,
+      () => httpOk(url),
+      60_000,
+      250,
+      () => exitReason(proc),
+    );
+  switch (name) {
+    case 'victoria-logs':
+      return {
+        spawn: { ...common, args: [`-httpListenAddr=${local(ports.logs)}`, `-storageDataPath=${join(base, 'victoria-logs')}`, '-retentionPeriod=7d', '-loggerLevel=WARN'] },
+        ready: readyAt(`${urls.logsUrl}/health`),
+      };
+    case 'jaeger': {
+      const file = join(base, 'jaeger.yaml');
+      writeFileSync(
+        file,
+        renderLocalJaegerConfig(options.root, {
+          query: ports.query,
+          queryGrpc: ports.queryGrpc,
+          otlpGrpc: ports.jaegerOtlpGrpc,
+          otlpHttp: ports.jaegerOtlpHttp,
+          health: ports.jaegerHealth,
+        }),
+      );
+      return {
+        spawn: {
+          ...common,
+          args: [`--config=${file}`],
+          // Jaeger's own tracer would export to 127.0.0.1:4317 and retry it for seconds on shutdown.
+          env: { ...process.env, OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' },
+        },
+        ready: readyAt(`${urls.jaegerUrl}/api/v3/services`),
+      };
+    }
+    case 'otel-collector': {
+      const file = join(base, 'otel-collector.yaml');
+      writeFileSync(
+        file,
+        renderLocalCollectorConfig(
+          options.root,
+          { otlpGrpc: ports.otlpGrpc, otlpHttp: ports.otlpHttp, health: ports.health, metrics: ports.metrics },
+          { jaegerOtlpGrpc: local(ports.jaegerOtlpGrpc), prometheusUrl: options.prometheusUrl, logsUrl: urls.logsUrl },
+        ),
+      );
+      return { spawn: { ...common, args: [`--config=${file}`] }, ready: readyAt(`http://${local(ports.health)}/`) };
+    }
+  }
+}
+
+/** Starts VictoriaLogs and Jaeger, then the collector in front of them (free ports unless given); resolves when all three are ready. */
 export async function startTelemetryBackends(options: {
   root: string;
   dataDir: string;
   prometheusUrl: string;
+  ports?: TelemetryPorts;
   onLine?: (name: string, line: string) => void;
 }): Promise<TelemetryBackends> {
-  const bins = telemetryBinaries(options.root);
-  for (const [name, path] of Object.entries(bins)) {
-    if (!existsSync(path)) throw new Error(`${name} not found at ${path}: run \`npm run setup -- --all\` (scripts/build-telemetry.sh)`);
-  }
-  const base = join(options.dataDir, 'telemetry');
-  const logs = join(options.dataDir, 'logs');
-  mkdirSync(base, { recursive: true });
-  const [logsPort, query, queryGrpc, jaegerOtlpGrpc, jaegerOtlpHttp, jaegerHealth, otlpGrpc, otlpHttp, health, metrics] = await Promise.all(
-    Array.from({ length: 10 }, () => freePort()),
-  );
+  const ports = options.ports ?? (Object.fromEntries(await Promise.all(Object.keys(TELEMETRY_PORTS).map(async (key) => [key, await freePort()]))) as TelemetryPorts);
+  const spec = { ...options, ports };
   const processes: ManagedProcess[] = [];
-  const onLine = options.onLine ? { onLine: options.onLine } : {};
   const stop = async () => {
     for (const proc of [...processes].reverse()) await proc.stop('SIGTERM', 10_000);
   };
   try {
-    const logsUrl = `http://${local(logsPort as number)}`;
-    processes.push(
-      spawnManaged({
-        name: 'victoria-logs',
-        command: bins.victoriaLogs,
-        args: [`-httpListenAddr=${local(logsPort as number)}`, `-storageDataPath=${join(base, 'victoria-logs')}`, '-retentionPeriod=7d', '-loggerLevel=WARN'],
-        logFile: join(logs, 'victoria-logs.log'),
-        ...onLine,
-      }),
-    );
-
-    const jaegerUrl = `http://${local(query as number)}`;
-    const jaegerFile = join(base, 'jaeger.yaml');
-    writeFileSync(
-      jaegerFile,
-      renderLocalJaegerConfig(options.root, {
-        query: query as number,
-        queryGrpc: queryGrpc as number,
-        otlpGrpc: jaegerOtlpGrpc as number,
-        otlpHttp: jaegerOtlpHttp as number,
-        health: jaegerHealth as number,
-      }),
-    );
-    processes.push(
-      spawnManaged({
-        name: 'jaeger',
-        command: bins.jaeger,
-        args: [`--config=${jaegerFile}`],
-        // Jaeger's own tracer would export to 127.0.0.1:4317 and retry it for seconds on shutdown.
-        env: { ...process.env, OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' },
-        logFile: join(logs, 'jaeger.log'),
-        ...onLine,
-      }),
-    );
-    await waitUntil('victoria-logs', () => httpOk(`${logsUrl}/health`), 60_000, 250);
-    await waitUntil('jaeger', () => httpOk(`${jaegerUrl}/api/v3/services`), 60_000, 250);
-
-    const collectorFile = join(base, 'otel-collector.yaml');
-    writeFileSync(
-      collectorFile,
-      renderLocalCollectorConfig(
-        options.root,
-        { otlpGrpc: otlpGrpc as number, otlpHttp: otlpHttp as number, health: health as number, metrics: metrics as number },
-        { jaegerOtlpGrpc: local(jaegerOtlpGrpc as number), prometheusUrl: options.prometheusUrl, logsUrl },
-      ),
-    );
-    processes.push(spawnManaged({ name: 'otel-collector', command: bins.collector, args: [`--config=${collectorFile}`], logFile: join(logs, 'otel-collector.log'), ...onLine }));
-    await waitUntil('otel-collector', () => httpOk(`http://${local(health as number)}/`), 60_000, 250);
-    return { otlpUrl: `http://${local(otlpHttp as number)}`, jaegerUrl, logsUrl, processes, stop };
+    const start = (name: TelemetryProcessName) => {
+      const backend = telemetryProcess(name, spec);
+      const proc = spawnManaged(backend.spawn);
+      processes.push(proc);
+      return () => backend.ready(proc);
+    };
+    const storesReady = [start('victoria-logs'), start('jaeger')];
+    for (const ready of storesReady) await ready();
+    await start('otel-collector')();
+    return { ...telemetryUrls(ports), processes, stop };
   } catch (err) {
     await stop();
     throw err;

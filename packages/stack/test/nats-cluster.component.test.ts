@@ -43,9 +43,7 @@ describe('a 3-node JetStream cluster', () => {
 
   it('when a node is killed with SIGKILL and restarted, then the same node rejoins and the leader sees all three current again', async () => {
     const victim = nodes[1]!;
-    const killed = victim.process;
-    killed.child.kill('SIGKILL');
-    await killed.exited;
+    const killed = await group.kill(victim.name, 'SIGKILL', { restart: false });
     const revived = await group.restart(victim.name);
     expect(victim.process).toBe(revived);
     expect(revived.child.pid).not.toBe(killed.child.pid);

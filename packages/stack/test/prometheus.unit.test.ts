@@ -15,4 +15,14 @@ describe('the local Prometheus configuration', () => {
     expect(targets.gateway).toEqual(['127.0.0.1:8080']);
     expect(targets.payment).toEqual(['127.0.0.1:3005']);
   });
+
+  it('when the stack serves its own metrics, then they are one more job, stack, on its port', () => {
+    const config = parse(renderLocalPrometheusConfig(root, { gateway: 8080 }, { stack: 9400 })) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const jobs = config.scrape_configs.map((job) => job.job_name);
+    expect(jobs.at(-1)).toBe('stack');
+    expect(config.scrape_configs.at(-1)?.static_configs).toEqual([{ targets: ['127.0.0.1:9400'] }]);
+    expect(() => renderLocalPrometheusConfig(root, {}, { gateway: 1 })).toThrow('already has a job gateway');
+  });
 });

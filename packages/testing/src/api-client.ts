@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { IDENTITY_HEADER, signIdentityAssertion } from '@tracemart/platform';
+
 /** A small client for the public API, used by the end-to-end tests as a newcomer would use curl. */
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -5,14 +8,32 @@ export interface ApiResponse<T = unknown> {
   headers: Headers;
 }
 
-export function apiClient(baseUrl: string, token?: string) {
+/** A user as the gateway names them to a service: an identity assertion signed with the internal secret. */
+export interface AsUser {
+  userId: string;
+  /** The INTERNAL_AUTH_SECRET of the service called. */
+  secret: string;
+}
+
+/**
+ * The headers the gateway sends a service for a signed-in user's request: a request id and an identity assertion made
+ * for it (for component tests and tools that call a service directly, as the gateway would).
+ */
+export function identityHeaders(user: AsUser, options: { requestId?: string; ttlSeconds?: number } = {}): Record<string, string> {
+  const requestId = options.requestId ?? randomUUID();
+  return { 'x-request-id': requestId, [IDENTITY_HEADER]: signIdentityAssertion({ sub: user.userId, requestId }, user.secret, options.ttlSeconds) };
+}
+
+/** A client of `baseUrl`: with a bearer token (the public API), or calling a service as a user (`asUser`), or neither. */
+export function apiClient(baseUrl: string, credentials?: string | AsUser) {
   async function call<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
     const response = await fetch(`${baseUrl}${path}`, {
       method,
       headers: {
         accept: 'application/json',
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(typeof credentials === 'string' ? { authorization: `Bearer ${credentials}` } : {}),
+        ...(credentials && typeof credentials === 'object' ? identityHeaders(credentials) : {}),
         ...headers,
       },
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
@@ -31,6 +52,8 @@ export function apiClient(baseUrl: string, token?: string) {
     get: <T = Record<string, unknown>>(path: string, headers?: Record<string, string>) => call<T>('GET', path, undefined, headers),
     post: <T = Record<string, unknown>>(path: string, body: unknown, headers?: Record<string, string>) => call<T>('POST', path, body, headers),
     withToken: (newToken: string) => apiClient(baseUrl, newToken),
+    /** This client calling as `user` (a fresh identity assertion per request), as the gateway calls services. */
+    asUser: (user: AsUser) => apiClient(baseUrl, user),
   };
 }
 export type ApiClient = ReturnType<typeof apiClient>;

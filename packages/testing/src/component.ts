@@ -25,7 +25,10 @@ export interface Component<C, D> {
   readonly bus: EventBus;
   /** The service's own database, through a client of the test's. */
   readonly db: Db;
+  /** A client of the service with no caller (as anyone who can reach its port). */
   readonly api: ApiClient;
+  /** A client of the service calling as `userId`: the gateway's identity assertion, signed with the service's secret. */
+  as(userId: string): ApiClient;
   /** Stops the service and starts it again on the same infrastructure (env is merged over the fixture's). */
   restart(env?: Record<string, string>): Promise<void>;
   /**
@@ -111,6 +114,9 @@ export function useComponent<C extends ServiceConfig, D, T extends string>(
     },
     get api() {
       return apiClient(component.service.url);
+    },
+    as(userId) {
+      return apiClient(component.service.url, { userId, secret: component.service.config.INTERNAL_AUTH_SECRET });
     },
     async restart(more = {}) {
       await component.service.stop();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { seedProducts } from '@tracemart/catalog-seed';
 import { spawnManaged, waitUntil, httpOk, freePort, type ManagedProcess } from '@tracemart/stack';
-import { repoRoot } from './infra';
+import { repoRoot, testInternalAuthSecret } from './infra';
 
 /**
  * Stands in for the gateway's catalog API at the network edge (the order service prices items through
@@ -40,7 +40,7 @@ export async function spawnService(name: string, env: Record<string, string>): P
     command: process.execPath,
     args: ['--require', 'tsx/cjs', 'src/main.ts'],
     cwd: join(repoRoot, 'services', name),
-    env: { ...process.env, LOG_LEVEL: 'info', JWT_SECRET: 'x'.repeat(32), ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, LOG_LEVEL: 'info', JWT_SECRET: 'x'.repeat(32), INTERNAL_AUTH_SECRET: testInternalAuthSecret, ...env, PORT: String(port), HOST: '127.0.0.1' },
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,9 +29,24 @@ export async function startTestInfra(options: { natsNodes?: number } = {}): Prom
   };
 }
 
+/**
+ * The INTERNAL_AUTH_SECRET of the services a test file starts (`serviceEnv`, `spawnService`): random per test process,
+ * so a test signs identity assertions with it (`identityHeaders`, `component.as`) and no fixed secret exists to copy.
+ */
+export const testInternalAuthSecret = randomBytes(32).toString('hex');
+
 /** The environment a service's config is parsed from in a component test. */
 export function serviceEnv(infra: Infra, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { NATS_URL: infra.natsUrl, NATS_REPLICAS: String(infra.natsReplicas), MONGODB_URL: infra.mongoUrl, PORT: '0', LOG_LEVEL: 'silent', JWT_SECRET: 'x'.repeat(32), ...extra };
+  return {
+    NATS_URL: infra.natsUrl,
+    NATS_REPLICAS: String(infra.natsReplicas),
+    MONGODB_URL: infra.mongoUrl,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: 'x'.repeat(32),
+    INTERNAL_AUTH_SECRET: testInternalAuthSecret,
+    ...extra,
+  };
 }
 
 /** Polls until `probe` returns a value that `done` accepts, or fails after `timeoutMs`. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { seedProducts } from '@tracemart/catalog-seed';
+import { paymentTokenSeal } from '@tracemart/contracts';
 import { eventsOf, eventually, testEvent, useComponent } from '@tracemart/testing';
 import { inventoryModule } from '../src/module';
 import { stockChangesCollection, stockLedger } from '../src/data/stock-ledger';
@@ -15,6 +16,8 @@ async function stock(productId: string): Promise<{ available: number; reserved: 
   return (await inventory.api.get<{ available: number; reserved: number }>(`/inventory/${productId}`)).body;
 }
 
+/** Card tokens travel sealed for the payment service; inventory never opens them. */
+const cardTokens = paymentTokenSeal('k'.repeat(32));
 const placed = (quantity: number, productId = product.id) => {
   const orderId = randomUUID();
   return testEvent('orders.placed', {
@@ -22,7 +25,7 @@ const placed = (quantity: number, productId = product.id) => {
     userId: 'u1',
     items: [{ productId, name: 'x', quantity, unitPriceCents: 100 }],
     totalCents: 100 * quantity,
-    paymentToken: 'tok_visa',
+    paymentTokenSealed: cardTokens.seal('tok_visa', orderId),
   });
 };
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedProducts } from '@tracemart/catalog-seed';
+import { paymentTokenSeal } from '@tracemart/contracts';
 import { runService, type EventEnvelope } from '@tracemart/platform';
 import { eventsOf, eventually, serviceEnv, testEvent, useComponent } from '@tracemart/testing';
 import { inventoryModule } from '../src/module';
@@ -40,13 +41,15 @@ function seeded(seed: number): () => number {
 const random = seeded(13);
 const between = (low: number, high: number): number => low + Math.floor(random() * (high - low + 1));
 
+/** Card tokens travel sealed for the payment service; inventory never opens them. */
+const cardTokens = paymentTokenSeal('k'.repeat(32));
 const placed = (orderId: string, lines: readonly Line[]) =>
   testEvent('orders.placed', {
     orderId,
     userId: 'u1',
     items: lines.map(({ productId, quantity }) => ({ productId, name: productId, quantity, unitPriceCents: 100 })),
     totalCents: 100 * lines.reduce((sum, line) => sum + line.quantity, 0),
-    paymentToken: 'tok_visa',
+    paymentTokenSealed: cardTokens.seal('tok_visa', orderId),
   });
 const cancelled = (orderId: string) => testEvent('orders.cancelled', { orderId, userId: 'u1', reason: 'PAYMENT_DECLINED' });
 const confirmed = (orderId: string) => testEvent('orders.confirmed', { orderId, userId: 'u1', totalCents: 100 });

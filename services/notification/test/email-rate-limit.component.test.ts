@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { USER_ID_HEADER } from '@tracemart/contracts';
 import { eventually, testEvent, useComponent } from '@tracemart/testing';
 import { notificationModule } from '../src/module';
 
@@ -36,7 +35,7 @@ describe('the email provider is rate limited and the backlog waits in JetStream'
     await notification.settled('notification-orders');
     await notification.settled('test-observer-notifications');
 
-    const listed = await notification.api.get<{ items: { orderId: string; status: string }[] }>('/notifications', { [USER_ID_HEADER]: userId });
+    const listed = await notification.as(userId).get<{ items: { orderId: string; status: string }[] }>('/notifications');
     expect(listed.body.items).toHaveLength(BURST);
     expect(listed.body.items.every((n) => n.status === 'SENT')).toBe(true);
     expect(new Set(sentForBurst().map((e) => (e.data as { orderId: string }).orderId))).toEqual(orderIds);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { USER_ID_HEADER } from '@tracemart/contracts';
+import { paymentTokenSeal } from '@tracemart/contracts';
 import { eventsOf, eventually, testEvent, useComponent } from '@tracemart/testing';
 import { notificationModule } from '../src/module';
 
@@ -20,7 +20,7 @@ const EMAIL_RATE_PER_SECOND = 1000;
 const notification = useComponent(notificationModule, { EMAIL_RATE_PER_SECOND: String(EMAIL_RATE_PER_SECOND) });
 const sentEvents = notification.observe('NOTIFICATIONS', 'notifications.>');
 
-const notificationsOf = async (userId: string) => (await notification.api.get<{ items: Notification[] }>('/notifications', { [USER_ID_HEADER]: userId })).body.items;
+const notificationsOf = async (userId: string) => (await notification.as(userId).get<{ items: Notification[] }>('/notifications')).body.items;
 const newUserId = () => `user-${randomUUID()}`;
 const confirmed = (userId: string, orderId = randomUUID(), totalCents = 12_345) => testEvent('orders.confirmed', { orderId, userId, totalCents });
 
@@ -51,10 +51,22 @@ describe('notifying customers about their orders', () => {
     expect(published[0]?.data).toEqual({ notificationId: sent?.id, orderId: event.data.orderId, userId: owner, kind: 'order-confirmed' });
   });
 
-  it('when GET /notifications has no x-user-id header, then 401', async () => {
+  it('when GET /notifications has no identity assertion, then 401', async () => {
     const response = await notification.api.get<{ error: { code: string } }>('/notifications');
     expect(response.status).toBe(401);
     expect(response.body.error.code).toBe('AUTH.REQUIRED');
+  });
+
+  it('when GET /notifications on the service port names a user in a bare x-user-id, then 401 and none of theirs is shown', async () => {
+    const owner = newUserId();
+    await notification.bus.publish(confirmed(owner));
+    await eventually(
+      () => notificationsOf(owner),
+      (items) => items.length > 0,
+    );
+    const spoofed = await notification.api.get<{ error: { code: string } }>('/notifications', { 'x-user-id': owner });
+    expect(spoofed.status).toBe(401);
+    expect(spoofed.body.error.code).toBe('AUTH.REQUIRED');
   });
 
   it('when the same confirmation is delivered again, then there is one notification and one send', async () => {
@@ -107,7 +119,14 @@ describe('notifying customers about their orders', () => {
     const userId = newUserId();
     const orderId = randomUUID();
     await notification.bus.publish(
-      testEvent('orders.placed', { orderId, userId, items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }], totalCents: 100, paymentToken: 'tok_visa' }),
+      testEvent('orders.placed', {
+        orderId,
+        userId,
+        items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }],
+        totalCents: 100,
+        // Sealed for the payment service: notification never opens it.
+        paymentTokenSealed: paymentTokenSeal('k'.repeat(32)).seal('tok_visa', orderId),
+      }),
     );
     await settled();
     expect(await notificationsOf(userId)).toEqual([]);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { serviceConfigSchema } from '@tracemart/platform';
+import { paymentTokenKeySchema } from '@tracemart/contracts';
 
 export const configSchema = serviceConfigSchema(
   { name: 'order', port: 3003 },
@@ -12,6 +13,8 @@ export const configSchema = serviceConfigSchema(
     /** Orders still PENDING after this long are cancelled with SAGA_TIMEOUT by the sweeper of the instance owning their partition. */
     SAGA_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
     SAGA_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
+    /** Secret shared with the payment service only: orders.placed carries the card token sealed under it. */
+    PAYMENT_TOKEN_KEY: paymentTokenKeySchema,
     NODE_ENV: z.string().default('development'),
     /** Test-only fault point (see OutboxRelay.enableCrashPoint); refused when NODE_ENV=production. */
     TEST_CRASH_BEFORE_PUBLISH: z.string().optional(),

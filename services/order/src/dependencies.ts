@@ -1,4 +1,5 @@
 import type { Infrastructure } from '@tracemart/platform';
+import { paymentTokenSeal } from '@tracemart/contracts';
 import { createCatalogClient } from './clients/catalog-client';
 import type { Config } from './config';
 import { createOrderEventStore } from './data/event-store';
@@ -18,6 +19,8 @@ export async function orderDependencies(infra: Infrastructure, config: Config) {
     orders,
     /** The CQRS read model (order summaries joined from every service's events). */
     summaries,
+    /** Seals the card token of orders.placed for the payment service. */
+    paymentTokens: paymentTokenSeal(config.PAYMENT_TOKEN_KEY),
     catalog: createCatalogClient({ gatewayUrl: config.GATEWAY_URL, timeoutMs: config.CATALOG_TIMEOUT_MS, cacheTtlMs: config.CATALOG_CACHE_TTL_MS }),
     /** Which partitions of the saga this instance owns (its consumers and the sweeper follow them), and their fences. */
     partitions: infra.partitions,

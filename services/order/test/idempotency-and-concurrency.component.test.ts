@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { keyedUuid } from '@tracemart/platform';
-import { USER_ID_HEADER } from '@tracemart/contracts';
-import { startCatalogStub, useComponent } from '@tracemart/testing';
+import { identityHeaders, startCatalogStub, useComponent } from '@tracemart/testing';
 import { ConcurrencyError } from '../src/data/event-store';
 import { orderModule } from '../src/module';
+import { timeOutOrder } from '../src/use-cases/time-out-order';
 
 let catalog: Awaited<ReturnType<typeof startCatalogStub>>;
 /** Read when the fixture starts the service, after the catalog stub below is listening (hooks run in order). */
-const env: Record<string, string> = { SAGA_TIMEOUT_MS: '600000' };
+const env: Record<string, string> = { SAGA_TIMEOUT_MS: '600000', PAYMENT_TOKEN_KEY: 'p'.repeat(32) };
 beforeAll(async () => {
   catalog = await startCatalogStub();
   env.GATEWAY_URL = catalog.url;
@@ -19,11 +19,26 @@ const order = useComponent(orderModule, env);
 const place = (user: string, body: unknown, key?: string) =>
   fetch(`${order.service.url}/orders`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', [USER_ID_HEADER]: user, ...(key ? { 'idempotency-key': key } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...identityHeaders({ userId: user, secret: order.service.config.INTERNAL_AUTH_SECRET }),
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
     body: JSON.stringify(body),
   });
 const placedCount = (user: string) => order.db.collection('order_events').countDocuments({ type: 'orders.placed', 'data.userId': user });
 const body = { items: [{ productId: 'burr-grinder', quantity: 1 }], paymentToken: 'tok_visa' };
+/** An `orders.placed` event as the service stores it, for tests that write the stream directly. */
+const placedEvent = (orderId: string) => ({
+  type: 'orders.placed' as const,
+  data: {
+    orderId,
+    userId: 'u',
+    items: [{ productId: 'burr-grinder', name: 'Burr grinder', quantity: 1, unitPriceCents: 0 }],
+    totalCents: 0,
+    paymentTokenSealed: order.deps.paymentTokens.seal('tok_visa', orderId),
+  },
+});
 
 describe('Idempotency-Key on POST /orders', () => {
   it('when the same key and body are sent again, then the original response comes back and no second order exists', async () => {
@@ -95,17 +110,7 @@ describe('event store optimistic concurrency', () => {
   it('when two writers append to one stream at the same version, then exactly one wins and the other gets a ConcurrencyError', async () => {
     const store = order.deps.orders;
     const streamId = randomUUID();
-    const placedEvent = {
-      type: 'orders.placed' as const,
-      data: {
-        orderId: streamId,
-        userId: 'u',
-        items: [{ productId: 'burr-grinder', name: 'Burr grinder', quantity: 1, unitPriceCents: 0 }],
-        totalCents: 0,
-        paymentToken: 'tok_visa',
-      },
-    };
-    await store.append(streamId, 0, [placedEvent], streamId);
+    await store.append(streamId, 0, [placedEvent(streamId)], streamId);
     const results = await Promise.allSettled([
       store.append(streamId, 1, [{ type: 'orders.confirmed', data: { orderId: streamId, userId: 'u', totalCents: 0 } }], streamId),
       store.append(streamId, 1, [{ type: 'orders.cancelled', data: { orderId: streamId, userId: 'u', reason: 'PAYMENT_DECLINED' } }], streamId),
@@ -114,5 +119,13 @@ describe('event store optimistic concurrency', () => {
     const rejected = results.find((r) => r.status === 'rejected');
     expect(rejected && rejected.status === 'rejected' ? rejected.reason : undefined).toBeInstanceOf(ConcurrencyError);
     expect((await store.load(streamId)).map((e) => e.version)).toEqual([1, 2]);
+  });
+
+  it('when the saga sweeper times out an order twice (found again before its settled mark is written), then only the first call cancels it and says so', async () => {
+    const streamId = randomUUID();
+    await order.deps.orders.append(streamId, 0, [placedEvent(streamId)], streamId);
+    expect(await timeOutOrder(order.deps, streamId)).toBe(true);
+    expect(await timeOutOrder(order.deps, streamId)).toBe(false);
+    expect((await order.deps.orders.load(streamId)).map((e) => e.type)).toEqual(['orders.placed', 'orders.cancelled']);
   });
 });

@@ -40,7 +40,7 @@ describe('saga state transitions', () => {
     userId: 'u1',
     items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 1_250 }],
     totalCents: 1_250,
-    paymentToken: 'tok_visa',
+    paymentTokenSealed: 'sealed-for-payment',
   });
 
   it('when an order is placed, then it is PENDING at version 1', () => {
@@ -70,11 +70,17 @@ describe('saga state transitions', () => {
     expect(confirm(after)).toEqual([]);
   });
 
-  it('when an order is placed, then the decision is one orders.placed carrying the priced lines and the payment token', () => {
+  it('when an order is placed, then the decision is one orders.placed carrying the priced lines and the sealed payment token', () => {
     expect(placed).toEqual([
       {
         type: 'orders.placed',
-        data: { orderId: 'o1', userId: 'u1', items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 1_250 }], totalCents: 1_250, paymentToken: 'tok_visa' },
+        data: {
+          orderId: 'o1',
+          userId: 'u1',
+          items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 1_250 }],
+          totalCents: 1_250,
+          paymentTokenSealed: 'sealed-for-payment',
+        },
       },
     ]);
   });

@@ -3,9 +3,11 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USER_ID_HEADER } from '@tracemart/contracts';
-import { apiClient, eventsOf, testEvent, eventually, useComponent } from '@tracemart/testing';
+import { IDENTITY_HEADER, signAccessToken, signIdentityAssertion } from '@tracemart/platform';
+import { partitionOf, paymentTokenSeal } from '@tracemart/contracts';
+import { eventsOf, identityHeaders, testEvent, eventually, useComponent } from '@tracemart/testing';
 import { orderModule } from '../src/module';
+import { placeOrder as placeOrderUseCase } from '../src/use-cases/place-order';
 
 type ErrorBody = { error: { code: string; message: string } };
 interface OrderView {
@@ -52,7 +54,8 @@ async function startCatalogStub(): Promise<string> {
 }
 
 /** Read when the fixture starts the service, after the catalog stub is listening (hooks run in order). */
-const env: Record<string, string> = { CATALOG_TIMEOUT_MS: '1000', CATALOG_CACHE_TTL_MS: '0' };
+const PAYMENT_TOKEN_KEY = 'order-saga-test-payment-token-key-0123456789';
+const env: Record<string, string> = { CATALOG_TIMEOUT_MS: '1000', CATALOG_CACHE_TTL_MS: '0', PAYMENT_TOKEN_KEY };
 beforeAll(async () => {
   env.GATEWAY_URL = await startCatalogStub();
 });
@@ -64,14 +67,7 @@ const orderService = useComponent(orderModule, env);
 const ordersSeen = orderService.observe('ORDERS', 'orders.>');
 
 /** A client acting as one user, as the gateway would after verifying that user's token. */
-const as = (userId: string) => {
-  const client = apiClient(orderService.service.url);
-  const headers = { [USER_ID_HEADER]: userId };
-  return {
-    get: <T = Record<string, unknown>>(path: string) => client.get<T>(path, headers),
-    post: <T = Record<string, unknown>>(path: string, body: unknown) => client.post<T>(path, body, headers),
-  };
-};
+const as = (userId: string) => orderService.as(userId);
 
 async function placeOrder(userId = `user-${randomUUID()}`) {
   const response = await as(userId).post<OrderView>('/orders', {
@@ -108,7 +104,26 @@ describe('placing an order', () => {
       async () => eventsOf(ordersSeen, order.id, 'orders.placed'),
       (events) => events.length === 1,
     );
-    expect(placed[0]?.data).toEqual({ orderId: order.id, userId, items: order.items, totalCents: 8_749, paymentToken: 'tok_visa' });
+    const { paymentTokenSealed, ...data } = placed[0]?.data as { paymentTokenSealed: string };
+    expect(data).toEqual({ orderId: order.id, userId, items: order.items, totalCents: 8_749 });
+    expect(paymentTokenSeal(PAYMENT_TOKEN_KEY).open(paymentTokenSealed, order.id)).toBe('tok_visa');
+  });
+
+  it('when an order is placed, then neither its stored events nor the ORDERS stream hold the card token in clear', async () => {
+    const { order } = await placeOrderUseCase(orderService.deps, {
+      userId: `user-${randomUUID()}`,
+      body: { items: [{ productId: 'mug', quantity: 1 }], paymentToken: 'tok_chargeDeclined' },
+    });
+    const stored = await orderService.db.collection('order_events').find({ streamId: order.id }).toArray();
+    expect(stored.map((doc) => doc.type)).toContain('orders.placed');
+    expect(JSON.stringify(stored)).not.toContain('tok_');
+    const message = await eventually(
+      // Stored as orders.placed.<partition>.<order id> (the stream's subject transform).
+      async () => orderService.bus.jsm.streams.getMessage('ORDERS', { last_by_subj: `orders.placed.${partitionOf(order.id)}.${order.id}` }).catch(() => null),
+      (found) => found !== null,
+    );
+    expect(message?.string()).toContain(order.id);
+    expect(message?.string()).not.toContain('tok_');
   });
 
   it('when the order names an unknown product, then 422 ORDER.UNKNOWN_PRODUCT', async () => {
@@ -136,11 +151,53 @@ describe('placing an order', () => {
     expect(ordersSeen.slice(publishedBefore).filter((e) => (e.data as { userId?: string }).userId === userId)).toEqual([]);
   });
 
-  it('when the x-user-id header is missing, then 401 and nothing is placed', async () => {
+  it('when there is no identity assertion, then 401 and nothing is placed', async () => {
     const before = catalogRequests.length;
     const response = await orderService.api.post('/orders', { items: [{ productId: 'mug', quantity: 1 }], paymentToken: 'tok_visa' });
     expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect(catalogRequests.length).toBe(before);
+  });
+
+  it('when a caller on the service port names a user in a bare x-user-id, then 401: nothing is placed and none of their orders is read', async () => {
+    const { userId, order } = await placeOrder();
+    const spoof = { 'x-user-id': userId };
+    const before = catalogRequests.length;
+    const placed = await orderService.api.post<ErrorBody>('/orders', { items: [{ productId: 'mug', quantity: 1 }], paymentToken: 'tok_visa' }, spoof);
+    expect(placed.status).toBe(401);
+    expect(placed.body.error.code).toBe('AUTH.REQUIRED');
+    expect(catalogRequests.length).toBe(before);
+    for (const path of ['/orders', `/orders/${order.id}`, `/orders/${order.id}/history`]) {
+      const read = await orderService.api.get(path, spoof);
+      expect(read.status, path).toBe(401);
+      expect(JSON.stringify(read.body), path).not.toContain(order.id);
+    }
+    expect((await as(userId).get('/orders')).body).toMatchObject({ items: [{ id: order.id }] });
+  });
+
+  it('when the identity assertion is forged, expired, for another audience or made for another request, then 401 and nothing is read', async () => {
+    const { userId, order } = await placeOrder();
+    const secret = orderService.service.config.INTERNAL_AUTH_SECRET;
+    const requestId = randomUUID();
+    const refused: Record<string, Record<string, string>> = {
+      'signed with another secret': {
+        'x-request-id': requestId,
+        [IDENTITY_HEADER]: signIdentityAssertion({ sub: userId, requestId }, 'not-the-internal-secret-'.padEnd(40, 'x')),
+      },
+      expired: { 'x-request-id': requestId, [IDENTITY_HEADER]: signIdentityAssertion({ sub: userId, requestId }, secret, -60) },
+      'for another audience (an access token signed with the same secret)': {
+        'x-request-id': requestId,
+        [IDENTITY_HEADER]: await signAccessToken({ sub: userId, name: 'Eve' }, secret, 60),
+      },
+      'made for another request': { ...identityHeaders({ userId, secret }), 'x-request-id': randomUUID() },
+      'with no request id': { [IDENTITY_HEADER]: identityHeaders({ userId, secret })[IDENTITY_HEADER] ?? '' },
+    };
+    for (const [what, headers] of Object.entries(refused)) {
+      const response = await orderService.api.get<ErrorBody>(`/orders/${order.id}`, headers);
+      expect(response.status, what).toBe(401);
+      expect(response.headers.get('www-authenticate'), what).toMatch(/^Bearer/);
+      expect(response.body.error.code, what).toMatch(/^AUTH\./);
+    }
   });
 });
 

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { newEnvelope, type EventEnvelope } from '@tracemart/platform';
-import { eventCatalog, type EventData, type EventType } from '@tracemart/contracts';
+import { eventCatalog, paymentTokenSeal, type EventData, type EventType } from '@tracemart/contracts';
 import { deriveStatuses, orderIdOf, summaryChanges, summaryUpdate, summaryView, type OrderSummary } from '../src/projections/order-summary';
 
 const orderId = 'order-1';
 const userId = 'user-1';
 const items = [{ productId: 'mug', name: 'Mug', quantity: 2, unitPriceCents: 1_250 }];
 const start = Date.parse('2026-01-01T10:00:00.000Z');
+const paymentTokenSealed = paymentTokenSeal('k'.repeat(32)).seal('tok_visa', orderId);
 
 /** The events of one order as its services publish them, a second apart. */
 function history(...events: [EventType, EventData<EventType>][]): EventEnvelope[] {
@@ -14,7 +15,7 @@ function history(...events: [EventType, EventData<EventType>][]): EventEnvelope[
 }
 
 const confirmedOrder = history(
-  ['orders.placed', { orderId, userId, items, totalCents: 2_500, paymentToken: 'tok_visa' }],
+  ['orders.placed', { orderId, userId, items, totalCents: 2_500, paymentTokenSealed }],
   ['inventory.reserved', { orderId, items: [{ productId: 'mug', quantity: 2 }] }],
   ['payments.charged', { orderId, paymentId: 'pay-1', amountCents: 2_500 }],
   ['orders.confirmed', { orderId, userId, totalCents: 2_500 }],
@@ -23,7 +24,7 @@ const confirmedOrder = history(
 );
 
 const cancelledAfterCharge = history(
-  ['orders.placed', { orderId, userId, items, totalCents: 2_500, paymentToken: 'tok_visa' }],
+  ['orders.placed', { orderId, userId, items, totalCents: 2_500, paymentTokenSealed }],
   ['inventory.reserved', { orderId, items: [{ productId: 'mug', quantity: 2 }] }],
   ['payments.charged', { orderId, paymentId: 'pay-1', amountCents: 2_500 }],
   ['orders.cancelled', { orderId, userId, reason: 'SAGA_TIMEOUT' }],

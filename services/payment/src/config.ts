@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { serviceConfigSchema } from '@tracemart/platform';
+import { paymentTokenKeySchema } from '@tracemart/contracts';
 
 export const configSchema = serviceConfigSchema(
   { name: 'payment', port: 3005 },
   {
+    /** Secret shared with the order service only: the card token of orders.placed is sealed under it. */
+    PAYMENT_TOKEN_KEY: paymentTokenKeySchema,
     /** Simulated card processor behaviour. */
     PROCESSOR_LATENCY_MS: z.coerce.number().int().min(0).default(20),
     /** Share of processor calls that fail as if the processor were down (0..1). */

@@ -1,4 +1,5 @@
 import { KeyedLock, type Infrastructure } from '@tracemart/platform';
+import { paymentTokenSeal } from '@tracemart/contracts';
 import { createSimulatedProcessor } from './clients/card-processor';
 import { createProcessorClient } from './clients/card-processor-client';
 import type { Config } from './config';
@@ -12,6 +13,8 @@ export async function paymentDependencies({ db, logger, outbox, faults }: Infras
     logger,
     payments: await createPaymentStore(db, outbox),
     ledger: await createLedger(db),
+    /** Opens the card token the order service sealed into orders.placed. */
+    paymentTokens: paymentTokenSeal(config.PAYMENT_TOKEN_KEY),
     /** The simulated processor itself, so tests and drills can change its failure rate at run time. */
     simulatedProcessor,
     processor: createProcessorClient(

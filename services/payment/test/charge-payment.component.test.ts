@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { PaymentToken } from '@tracemart/contracts';
+import { paymentTokenSeal, type PaymentToken } from '@tracemart/contracts';
 import { eventsOf, republishPastDedup, testEvent, eventually, useComponent } from '@tracemart/testing';
 import { paymentModule } from '../src/module';
 
-const payment = useComponent(paymentModule, { PROCESSOR_LATENCY_MS: '20' });
+const PAYMENT_TOKEN_KEY = 'charge-payment-test-payment-token-key-0123';
+/** What the order service does with the card token: seal it, for this order, under the key it shares with payment. */
+const sealed = (token: string, orderId: string, key = PAYMENT_TOKEN_KEY) => paymentTokenSeal(key).seal(token, orderId);
+
+const payment = useComponent(paymentModule, { PROCESSOR_LATENCY_MS: '20', PAYMENT_TOKEN_KEY });
 const paymentsSeen = payment.observe('PAYMENTS', 'payments.>');
 
-function newOrder(paymentToken: PaymentToken = 'tok_visa') {
+function newOrder(paymentToken: PaymentToken = 'tok_visa', seal: (token: string, orderId: string) => string = sealed) {
   const orderId = randomUUID();
   const items = [
     { productId: 'mug', name: 'Mug', quantity: 2, unitPriceCents: 1_250 },
@@ -16,12 +20,13 @@ function newOrder(paymentToken: PaymentToken = 'tok_visa') {
   return {
     orderId,
     totalCents: 7_499,
-    placed: testEvent('orders.placed', { orderId, userId: `user-${orderId}`, items, totalCents: 7_499, paymentToken }),
+    placed: testEvent('orders.placed', { orderId, userId: `user-${orderId}`, items, totalCents: 7_499, paymentTokenSealed: seal(paymentToken, orderId) }),
     reserved: testEvent('inventory.reserved', { orderId, items: items.map(({ productId, quantity }) => ({ productId, quantity })) }),
   };
 }
 
 const outcomesOf = (orderId: string) => eventsOf(paymentsSeen, orderId);
+const paymentDocument = (orderId: string) => payment.db.collection<{ _id: string }>('payments').findOne({ _id: orderId });
 const firstOutcome = (orderId: string) =>
   eventually(
     async () => outcomesOf(orderId),
@@ -122,5 +127,77 @@ describe('payment charges an order once its stock is reserved', () => {
     await payment.bus.publish({ ...order.reserved, id: randomUUID() });
     await payment.settled();
     expect(outcomesOf(order.orderId).map((e) => e.type)).toEqual(['payments.charged']);
+  });
+
+  it('when the order is placed, then the payment document holds the card token sealed only, and no token once the charge is decided', async () => {
+    const order = newOrder('tok_visa');
+    await payment.bus.publish(order.placed);
+    await payment.settled('payment-orders');
+    const waiting = await paymentDocument(order.orderId);
+    expect(waiting).toMatchObject({ status: 'AWAITING_STOCK', sealedToken: expect.any(String) });
+    expect(JSON.stringify(waiting)).not.toContain('tok_');
+
+    await payment.bus.publish(order.reserved);
+    await firstOutcome(order.orderId);
+    await payment.settled();
+    const decided = await paymentDocument(order.orderId);
+    expect(decided).toMatchObject({ status: 'CHARGED' });
+    expect(decided).not.toHaveProperty('sealedToken');
+    expect(decided).not.toHaveProperty('token');
+  });
+
+  it('when a sealed tok_chargeDeclined is declined, then the payment document keeps no token either', async () => {
+    const order = newOrder('tok_chargeDeclined');
+    await payment.bus.publish(order.placed);
+    await payment.bus.publish(order.reserved);
+    const [outcome] = await firstOutcome(order.orderId);
+    await payment.settled();
+    expect(outcome).toMatchObject({ type: 'payments.declined', data: { reason: 'card declined' } });
+    const decided = await paymentDocument(order.orderId);
+    expect(decided).toMatchObject({ status: 'DECLINED' });
+    expect(decided).not.toHaveProperty('sealedToken');
+  });
+
+  it.each([
+    ['under another key', (token: string, orderId: string) => sealed(token, orderId, 'another-payment-token-key-9876543210-abcdef')],
+    ['for another order', (token: string) => sealed(token, randomUUID())],
+  ])('when the token was sealed %s, then the payment is declined as unreadable and nothing is charged', async (_case, seal) => {
+    const order = newOrder('tok_visa', seal);
+    await payment.bus.publish(order.placed);
+    await payment.bus.publish(order.reserved);
+    const [outcome] = await firstOutcome(order.orderId);
+    await payment.settled();
+    expect(outcome).toMatchObject({ type: 'payments.declined', data: { reason: 'payment token unreadable' } });
+    expect(outcomesOf(order.orderId)).toHaveLength(1);
+  });
+
+  it('when an orders.placed stored before tokens were sealed carries the token in clear, then it is charged and the token is stored sealed meanwhile', async () => {
+    const order = newOrder('tok_visa');
+    const { paymentTokenSealed: _sealed, ...data } = order.placed.data as typeof order.placed.data & { paymentTokenSealed: string };
+    await payment.bus.publish(testEvent('orders.placed', { ...data, paymentToken: 'tok_visa' }));
+    await payment.settled('payment-orders');
+    expect(JSON.stringify(await paymentDocument(order.orderId))).not.toContain('tok_');
+    await payment.bus.publish(order.reserved);
+    const [outcome] = await firstOutcome(order.orderId);
+    expect(outcome?.type).toBe('payments.charged');
+  });
+
+  it('when a payment opened before tokens were sealed holds the token in clear, then it is charged and the token is removed', async () => {
+    const order = newOrder('tok_visa');
+    await payment.db.collection<{ _id: string; [field: string]: unknown }>('payments').insertOne({
+      _id: order.orderId,
+      paymentId: randomUUID(),
+      userId: 'legacy',
+      amountCents: order.totalCents,
+      token: 'tok_visa',
+      status: 'AWAITING_STOCK',
+      outbox: [],
+      updatedAt: new Date(),
+    });
+    await payment.bus.publish(order.reserved);
+    const [outcome] = await firstOutcome(order.orderId);
+    await payment.settled();
+    expect(outcome?.type).toBe('payments.charged');
+    expect(await paymentDocument(order.orderId)).not.toHaveProperty('token');
   });
 });

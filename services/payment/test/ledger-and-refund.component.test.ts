@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { USER_ID_HEADER } from '@tracemart/contracts';
+import { paymentTokenSeal } from '@tracemart/contracts';
 import { eventsOf, testEvent, eventually, useComponent } from '@tracemart/testing';
 import { paymentModule } from '../src/module';
 
@@ -9,7 +9,9 @@ import { paymentModule } from '../src/module';
  * ledger can be read as of any past time. A cancellation after the charge (a saga timeout) is
  * compensated with a refund.
  */
-const payment = useComponent(paymentModule, { PROCESSOR_LATENCY_MS: '5' });
+const PAYMENT_TOKEN_KEY = 'p'.repeat(32);
+const payment = useComponent(paymentModule, { PROCESSOR_LATENCY_MS: '5', PAYMENT_TOKEN_KEY });
+const sealedVisa = (orderId: string) => paymentTokenSeal(PAYMENT_TOKEN_KEY).seal('tok_visa', orderId);
 const seen = payment.observe('PAYMENTS', 'payments.>');
 
 interface LedgerView {
@@ -24,14 +26,14 @@ interface LedgerView {
  */
 
 const ledgerOf = (orderId: string, userId: string, asOf?: string) =>
-  payment.api.get<LedgerView>(`/payments/${orderId}/ledger${asOf ? `?asOf=${encodeURIComponent(asOf)}` : ''}`, { [USER_ID_HEADER]: userId });
+  payment.as(userId).get<LedgerView>(`/payments/${orderId}/ledger${asOf ? `?asOf=${encodeURIComponent(asOf)}` : ''}`);
 
 describe('payment ledger and refunds', () => {
   it('when a charged order is cancelled by the saga timeout, then it is refunded once and the ledger replays to zero, and asOf shows the charge in between', async () => {
     const orderId = randomUUID();
     const userId = `user-${orderId}`;
     const items = [{ productId: 'mug', name: 'Mug', quantity: 2, unitPriceCents: 1_500 }];
-    await payment.bus.publish(testEvent('orders.placed', { orderId, userId, items, totalCents: 3_000, paymentToken: 'tok_visa' }));
+    await payment.bus.publish(testEvent('orders.placed', { orderId, userId, items, totalCents: 3_000, paymentTokenSealed: sealedVisa(orderId) }));
     await payment.bus.publish(testEvent('inventory.reserved', { orderId, items: [{ productId: 'mug', quantity: 2 }] }));
     await eventually(
       async () => eventsOf(seen, orderId, 'payments.charged'),
@@ -68,7 +70,13 @@ describe('payment ledger and refunds', () => {
     const orderId = randomUUID();
     const userId = `user-${orderId}`;
     await payment.bus.publish(
-      testEvent('orders.placed', { orderId, userId, items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }], totalCents: 100, paymentToken: 'tok_visa' }),
+      testEvent('orders.placed', {
+        orderId,
+        userId,
+        items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }],
+        totalCents: 100,
+        paymentTokenSealed: sealedVisa(orderId),
+      }),
     );
     await payment.bus.publish(testEvent('orders.cancelled', { orderId, userId, reason: 'SAGA_TIMEOUT' }));
     await eventually(
@@ -80,7 +88,7 @@ describe('payment ledger and refunds', () => {
     expect(eventsOf(seen, orderId)).toEqual([]);
   });
 
-  it('when someone else asks for a ledger, then 404', async () => {
+  it('when someone else asks for a ledger, then 404, and a bare x-user-id naming its owner is a 401', async () => {
     const orderId = randomUUID();
     await payment.bus.publish(
       testEvent('orders.placed', {
@@ -88,7 +96,7 @@ describe('payment ledger and refunds', () => {
         userId: 'owner',
         items: [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 100 }],
         totalCents: 100,
-        paymentToken: 'tok_visa',
+        paymentTokenSealed: sealedVisa(orderId),
       }),
     );
     await eventually(
@@ -96,5 +104,9 @@ describe('payment ledger and refunds', () => {
       (status) => status === 200,
     );
     expect((await ledgerOf(orderId, 'intruder')).status).toBe(404);
+    // On the service's own port, naming the owner in a bare x-user-id is no identity at all.
+    const spoofed = await payment.api.get<{ error: { code: string } }>(`/payments/${orderId}/ledger`, { 'x-user-id': 'owner' });
+    expect(spoofed.status).toBe(401);
+    expect(spoofed.body.error.code).toBe('AUTH.REQUIRED');
   });
 });

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { paymentTokenSeal } from '@tracemart/contracts';
 import { eventsOf, testEvent, eventually, useComponent } from '@tracemart/testing';
 import { paymentModule } from '../src/module';
 
 const ADMIN_TOKEN = 'test-admin-token';
+const PAYMENT_TOKEN_KEY = 'p'.repeat(32);
 
 const payment = useComponent(paymentModule, {
   PROCESSOR_LATENCY_MS: '5',
@@ -12,6 +14,7 @@ const payment = useComponent(paymentModule, {
   PROCESSOR_BREAKER_RESET_MS: '500',
   PROCESSOR_RETRY_BASE_MS: '10',
   ADMIN_TOKEN,
+  PAYMENT_TOKEN_KEY,
 });
 const paymentsSeen = payment.observe('PAYMENTS', 'payments.>');
 
@@ -20,7 +23,13 @@ function newOrder() {
   const items = [{ productId: 'mug', name: 'Mug', quantity: 1, unitPriceCents: 1_250 }];
   return {
     orderId,
-    placed: testEvent('orders.placed', { orderId, userId: `user-${orderId}`, items, totalCents: 1_250, paymentToken: 'tok_visa' }),
+    placed: testEvent('orders.placed', {
+      orderId,
+      userId: `user-${orderId}`,
+      items,
+      totalCents: 1_250,
+      paymentTokenSealed: paymentTokenSeal(PAYMENT_TOKEN_KEY).seal('tok_visa', orderId),
+    }),
     reserved: testEvent('inventory.reserved', { orderId, items: [{ productId: 'mug', quantity: 1 }] }),
   };
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { verifyAccessToken } from '@tracemart/platform';
-import { USER_ID_HEADER } from '@tracemart/contracts';
 import { useComponent } from '@tracemart/testing';
 import { userModule } from '../src/module';
 
@@ -109,16 +108,24 @@ describe('login', () => {
 });
 
 describe('profile', () => {
-  it('when /users/me is called without the x-user-id header, then 401', async () => {
+  it('when /users/me is called with no identity assertion, then 401 with WWW-Authenticate', async () => {
     const response = await service.api.get<ErrorBody>('/users/me');
     expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect(response.body.error.code).toBe('AUTH.REQUIRED');
   });
 
-  it('when /users/me is called with x-user-id, then it answers that user without the hash', async () => {
+  it('when /users/me is called on the service port with a bare x-user-id naming a user, then 401 and nothing of theirs', async () => {
+    const registered = await register(newUser('Grace'));
+    const response = await service.api.get<ErrorBody>('/users/me', { 'x-user-id': registered.body.id as string });
+    expect(response.status).toBe(401);
+    expect(JSON.stringify(response.body)).not.toContain('grace');
+  });
+
+  it('when /users/me is called with the gateway identity assertion of a user, then it answers that user without the hash', async () => {
     const user = newUser('Linus');
     const registered = await register(user);
-    const response = await service.api.get('/users/me', { [USER_ID_HEADER]: registered.body.id as string });
+    const response = await service.as(registered.body.id as string).get('/users/me');
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ id: registered.body.id, email: user.email, name: 'Linus' });
   });

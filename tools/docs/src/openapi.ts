@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { faultSpecSchema } from '@tracemart/platform';
 import { loginBodySchema, placeOrderBodySchema, registerBodySchema } from '@tracemart/contracts';
-import { ADMIN_PREFIX, ADMIN_ROUTES, API_PREFIX, API_ROUTES, consumersBodySchema, type ApiTag, type HttpMethod, type ParameterDoc, type RouteDoc, type SuccessDoc } from '@tracemart/gateway/routes';
+import { ADMIN_PREFIX, ADMIN_ROUTES, API_PREFIX, API_ROUTES, clientConfigSchema, consumersBodySchema, type ApiTag, type HttpMethod, type ParameterDoc, type RouteDoc, type SuccessDoc } from '@tracemart/gateway/routes';
 import { sortedRecord, toJsonSchema, type JsonSchema } from './json-schema';
 import * as schemas from './schemas';
 
@@ -26,6 +26,7 @@ const componentSchemas: Record<string, z.ZodType> = {
   Fault: schemas.faultSchema,
   FaultList: schemas.faultListSchema,
   ConsumersState: schemas.consumersStateSchema,
+  ClientConfig: clientConfigSchema,
   Liveness: schemas.livenessSchema,
   Readiness: schemas.readinessSchema,
 };
@@ -44,14 +45,14 @@ export interface DocumentedRoute extends RouteDoc {
 const probe = (path: string, operationId: string, summary: string, success: SuccessDoc): DocumentedRoute => ({ method: 'get', path, operationId, summary, tag: 'probes', auth: 'none', success });
 
 /**
- * The probes and the scrape endpoint every process serves, the gateway included: `createBaseApp` in
- * packages/platform/src/http/app.ts registers them, so they are listed here rather than in the gateway's
- * table (the docs test checks this list against what createBaseApp registers).
+ * The probes and the scrape endpoint every process serves: `createBaseApp` in packages/platform/src/http/app.ts
+ * registers them, so they are listed here rather than in the gateway's table (the docs test checks this list against
+ * what createBaseApp registers). The gateway serves /metrics on its separate METRICS_PORT (9464), not on this API's port.
  */
 export const PROBE_ROUTES: readonly DocumentedRoute[] = [
   probe('/livez', 'liveness', 'Liveness probe', { status: 200, description: 'The process is alive.', schema: 'Liveness' }),
   probe('/readyz', 'readiness', 'Readiness probe', { status: 200, description: 'Ready for traffic (503 with the same body while starting or shutting down).', schema: 'Readiness' }),
-  probe('/metrics', 'metrics', 'Prometheus metrics', { status: 200, description: 'Prometheus text exposition format.', contentType: 'text/plain' }),
+  probe('/metrics', 'metrics', 'Prometheus metrics (services; the gateway serves them on METRICS_PORT, 9464, only)', { status: 200, description: 'Prometheus text exposition format.', contentType: 'text/plain' }),
 ];
 
 /** An Express path under its mount as an OpenAPI path: `/api` + `/products/:id` -> `/api/products/{id}`. */
@@ -231,6 +232,10 @@ export function buildOpenApi(): JsonSchema {
       {
         name: 'notifications',
         description: 'What users were told (notification service).',
+      },
+      {
+        name: 'storefront',
+        description: "The shop's own settings, answered by the gateway itself (the shop's files are served at /).",
       },
       {
         name: 'admin',

@@ -74,7 +74,8 @@ export class PartitionOwnership {
   private stopped = false;
 
   constructor(
-    private readonly bus: EventBus,
+    /** The connection the leases are written on, and the replicas of their bucket. */
+    private readonly bus: Pick<EventBus, 'nc' | 'replicas'>,
     private readonly options: PartitionOwnershipOptions,
   ) {}
 
@@ -203,14 +204,26 @@ export class PartitionOwnership {
         if (lease) await this.release(lease, 'released');
       }
       // Leases first, then the work of every partition gained, started together: a survivor taking over a dead
-      // instance's share starts it in one go rather than one partition after another.
-      const acquired: [number, number][] = [];
-      for (const partition of plan.candidates) {
-        if (this.leases.size + acquired.length >= plan.share || this.stopped) break;
-        const revision = await this.acquire(kv, partition).catch(() => undefined);
-        if (revision !== undefined) acquired.push([partition, revision]);
+      // instance's share starts it in one go rather than one partition after another. Each lease is kept alive from
+      // the moment it is created: the acquisitions are one after another, and on a busy first start (KV requests
+      // timing out while the bucket's Raft group settles) the first leases outlived their TTL before their work began.
+      const starting: Lease[] = [];
+      const keepAlive = setInterval(() => {
+        for (const lease of starting) if (this.leases.get(lease.partition) === lease) this.keepAlive(kv, lease);
+      }, this.tickMs());
+      try {
+        for (const partition of plan.candidates) {
+          if (this.leases.size >= plan.share || this.stopped) break;
+          const revision = await this.acquire(kv, partition).catch(() => undefined);
+          if (revision === undefined) continue;
+          const lease = this.newLease(partition, revision);
+          this.leases.set(partition, lease);
+          starting.push(lease);
+        }
+        await Promise.all(starting.map((lease) => this.gain(kv, lease)));
+      } finally {
+        clearInterval(keepAlive);
       }
-      await Promise.all(acquired.map(([partition, revision]) => this.gain(kv, partition, revision)));
     }
     const after = this.owned().map((o) => o.partition);
     if (after.join() !== before.join()) {
@@ -231,22 +244,29 @@ export class PartitionOwnership {
     }
   }
 
-  /**
-   * Starts the partition's work under the lease just acquired. If that fails (JetStream busy electing a leader), the
-   * lease is given back so that this or another instance tries again at its next tick: never a lease without work.
-   */
-  private async gain(kv: KV, partition: number, revision: number): Promise<void> {
+  private newLease(partition: number, revision: number): Lease {
     const now = this.now();
-    const lease: Lease = { partition, fencingToken: revision, revision, since: new Date(now), renewedAt: now };
-    this.leases.set(partition, lease);
-    // Starting the work can outlast the TTL (a first start creates and waits for every replicated consumer): the
-    // lease is renewed meanwhile, since the tick that would renew it is the one waiting here.
-    const keepAlive = setInterval(() => {
-      void kv.update(this.key(partition), this.options.instanceId, lease.revision).then(
-        (next) => Object.assign(lease, { revision: next, renewedAt: this.now() }),
-        () => undefined,
-      );
-    }, this.tickMs());
+    return { partition, fencingToken: revision, revision, since: new Date(now), renewedAt: now };
+  }
+
+  /**
+   * Renews a lease whose work is starting (the tick that would renew it is the one waiting for that start). A refused
+   * or unanswered renewal changes nothing here: the next tick's renewal decides whether the lease is still held.
+   */
+  private keepAlive(kv: KV, lease: Lease): void {
+    void kv.update(this.key(lease.partition), this.options.instanceId, lease.revision).then(
+      (next) => Object.assign(lease, { revision: next, renewedAt: this.now() }),
+      () => undefined,
+    );
+  }
+
+  /**
+   * Starts the partition's work under the lease just acquired (and already listed as held). If that fails (JetStream
+   * busy electing a leader), the lease is given back so that this or another instance tries again at its next tick:
+   * never a lease without work.
+   */
+  private async gain(kv: KV, lease: Lease): Promise<void> {
+    const { partition } = lease;
     try {
       await this.options.onGain?.(partition);
       changes.add(1, { role: this.role, outcome: 'gained' });
@@ -255,8 +275,6 @@ export class PartitionOwnership {
       this.leases.delete(partition);
       await this.options.onLose?.(partition).catch(() => undefined);
       await kv.delete(this.key(partition), { previousSeq: lease.revision }).catch(() => undefined);
-    } finally {
-      clearInterval(keepAlive);
     }
   }
 
@@ -308,14 +326,15 @@ export class PartitionOwnership {
    * it, and counting it would keep the survivors at a smaller share, so each key's last write is judged by its age.
    */
   private async listMembers(kv: KV): Promise<string[]> {
-    const members: string[] = [];
     const prefix = `${this.role}.member.`;
     const keys: string[] = [];
     for await (const key of await kv.keys(`${prefix}*`)) keys.push(key);
-    for (const key of keys) {
-      const entry = await kv.get(key).catch(() => null);
-      if (entry?.operation === 'PUT' && this.now() - entry.created.getTime() <= this.options.ttlMs) members.push(key.slice(prefix.length));
-    }
+    const entries = await Promise.all(keys.map((key) => kv.get(key).catch(() => null)));
+    const alive = (i: number) => {
+      const entry = entries[i];
+      return entry?.operation === 'PUT' && this.now() - entry.created.getTime() <= this.options.ttlMs;
+    };
+    const members = keys.filter((_, i) => alive(i)).map((key) => key.slice(prefix.length));
     if (!members.includes(this.options.instanceId)) members.push(this.options.instanceId);
     return members.sort();
   }

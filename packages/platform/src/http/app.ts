@@ -5,9 +5,10 @@ import { AppError, httpStatusByKind, isAppError } from '../errors';
 import { TokenBucketLimiter } from '../resilience/rate-limit';
 import { faultMiddleware } from '../faults/http';
 import type { FaultInjector } from '../faults/injector';
-import { getTelemetryHandle } from '../telemetry/handle';
 import { currentTraceId } from '../telemetry/tracing';
+import { verifiedCaller } from './identity';
 import { assertSafeInput } from './input';
+import { metricsHandler } from './metrics';
 
 export interface Readiness {
   /** Readiness is false while starting and from the first moment of shutdown. */
@@ -29,6 +30,18 @@ export interface BaseAppOptions {
    * the connection's peer, so no caller can choose the address that rate limits and logs see.
    */
   trustedProxies?: readonly string[];
+  /**
+   * INTERNAL_AUTH_SECRET, with which the gateway signs the identity assertions it forwards: each request's caller is
+   * verified with it (see `verifiedCaller`). Without it, no request has a caller.
+   */
+  identitySecret?: string;
+  /** Serve /metrics here (the default); the gateway serves it on a listener of its own instead (`createMetricsApp`). */
+  metrics?: boolean;
+  /**
+   * Paths whose bodies the JSON parsing leaves unread, for a route that reads its bytes itself after its own checks
+   * (the gateway's OTLP pass-through: rate-limited first, then passed on byte for byte).
+   */
+  rawBodyPaths?: readonly string[];
 }
 
 export interface ErrorBody {
@@ -37,10 +50,20 @@ export interface ErrorBody {
 
 /**
  * The Express scaffold every process uses: probes, /metrics, JSON body parsing with a size limit,
- * operator-key rejection, request and trace id headers. Routes go on the returned app, then
- * `finishApp` adds the 404 and the central error handler.
+ * operator-key rejection, request and trace id headers, the caller's verified identity. Routes go on the returned
+ * app, then `finishApp` adds the 404 and the central error handler.
  */
-export function createBaseApp({ logger, readiness, bodyLimit = '64kb', admin, faults, trustedProxies = [] }: BaseAppOptions): Express {
+export function createBaseApp({
+  logger,
+  readiness,
+  bodyLimit = '64kb',
+  admin,
+  faults,
+  trustedProxies = [],
+  identitySecret,
+  metrics = true,
+  rawBodyPaths = [],
+}: BaseAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustedProxies.length > 0 ? [...trustedProxies] : false);
@@ -60,14 +83,7 @@ export function createBaseApp({ logger, readiness, bodyLimit = '64kb', admin, fa
     const ok = readiness.ready && Object.values(results).every(Boolean);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks: results });
   });
-  app.get('/metrics', (req, res) => {
-    const prometheus = getTelemetryHandle().prometheus;
-    if (!prometheus) {
-      res.type('text/plain').send('# telemetry disabled\n');
-      return;
-    }
-    prometheus.getMetricsRequestHandler(req, res);
-  });
+  if (metrics) app.get('/metrics', metricsHandler);
 
   app.use(requestIds());
   // Every answer is JSON (or Prometheus text): no browser may sniff it into something it can run.
@@ -75,8 +91,14 @@ export function createBaseApp({ logger, readiness, bodyLimit = '64kb', admin, fa
     res.setHeader('x-content-type-options', 'nosniff');
     next();
   });
-  app.use(express.json({ limit: bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
+  const parseJson = express.json({ limit: bodyLimit, strict: true, type: ['application/json', 'application/*+json'] });
+  // As Express routes match them: any case, trailing slashes aside.
+  const routeKey = (path: string) => path.toLowerCase().replace(/\/+$/, '');
+  const raw = new Set(rawBodyPaths.map(routeKey));
+  // Without raw paths (every service), the parser alone: no per-request path check.
+  app.use(raw.size === 0 ? parseJson : (req, res, next) => (raw.has(routeKey(req.path)) ? next() : parseJson(req, res, next)));
   app.use(rejectUnsafeInput());
+  if (identitySecret) app.use(verifiedCaller(identitySecret));
   if (admin) app.use('/admin', adminRateLimit(), admin);
   if (faults) app.use(faultMiddleware(faults));
   app.locals.logger = logger;

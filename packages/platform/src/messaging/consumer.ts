@@ -7,6 +7,14 @@ import { retryOnTimeout } from './streams-setup';
 type Handle = (spec: ResolvedConsumerSpec, msg: JsMsg) => Promise<void>;
 
 const PULL_EXPIRES_MS = 10_000;
+/**
+ * How often the server says "still here" for a waiting pull request. When a replicated consumer's leader moves (a busy
+ * first start of the cluster re-elects some, a node restarts), the request waiting at the old leader is gone and only
+ * missed heartbeats (two) tell the client to pull again: at the library's default (half the expiry, 5 s) an event
+ * published at the step-down waited 13.9 s (a saga step on a fresh stack, 13 s), at 1 s it waits 2.9 s
+ * (consumer-leader-change.component.test.ts). The cost is one tiny message a second per idle consumer.
+ */
+const IDLE_HEARTBEAT_MS = 1_000;
 
 interface RunningConsumer {
   /** Stops fetching and waits for in-flight handlers; resolves to how many fetched messages were handed back. */
@@ -55,9 +63,10 @@ async function startConsumer(js: JetStreamClient, jsm: JetStreamManager, spec: R
   const messages = await consumer.consume({
     max_messages: spec.batch,
     // A pull request the server dropped (sent while a new replicated consumer was still electing its leader, or
-    // across a leader change) is noticed by missed heartbeats (expires/2 each) and sent again: 10 s, not the
+    // across a leader change) is noticed by two missed heartbeats and sent again. The expiry is 10 s, not the
     // library's 30 s, which left a partition's messages waiting 45 s after a start (measured on 3 nodes).
     expires: PULL_EXPIRES_MS,
+    idle_heartbeat: IDLE_HEARTBEAT_MS,
     callback: (msg) => {
       fetched.push(msg);
       pump();

@@ -25,6 +25,9 @@ export interface ServiceConfig {
   LOG_LEVEL: string;
   SHUTDOWN_TIMEOUT_MS: number;
   NATS_URL: string;
+  /** Where the server requires a user (the cluster's per-service users, with publish/subscribe permissions). */
+  NATS_USER?: string | undefined;
+  NATS_PASSWORD?: string | undefined;
   NATS_REPLICAS?: number;
   INSTANCE_ID?: string;
   PARTITION_LEASE_TTL_MS?: number;
@@ -32,6 +35,8 @@ export interface ServiceConfig {
   MONGODB_DB: string;
   /** The admin API credential; when a service's schema does not carry it, it is read once at start. */
   ADMIN_TOKEN?: string | undefined;
+  /** Verifies the gateway's identity assertions (the only way a request names its caller). */
+  INTERNAL_AUTH_SECRET: string;
   FAULT_ERROR_RATE?: number;
 }
 
@@ -99,6 +104,7 @@ export async function startService(options: {
     bus = await EventBus.connect({
       url: config.NATS_URL,
       name: instanceId,
+      ...(config.NATS_USER ? { user: config.NATS_USER, pass: config.NATS_PASSWORD ?? '' } : {}),
       replicas: config.NATS_REPLICAS ?? 1,
       logger,
       ...(options.validateEvent ? { validate: options.validateEvent } : {}),
@@ -118,7 +124,7 @@ export async function startService(options: {
       logger.warn({ errorRate: config.FAULT_ERROR_RATE }, 'FAULT_ERROR_RATE set: this instance is a deliberately bad version');
     }
     const admin = faultAdminRouter({ injector: faults, adminToken, consumers: connectedBus });
-    const app = createBaseApp({ logger, readiness, admin, faults });
+    const app = createBaseApp({ logger, readiness, admin, faults, identitySecret: config.INTERNAL_AUTH_SECRET });
     const infra: Infrastructure = {
       logger,
       db: mongo.db,

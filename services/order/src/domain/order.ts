@@ -8,9 +8,16 @@ import type { CancelReason, OrderLine } from '@tracemart/contracts';
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
 
 export type OrderEvent =
-  | { type: 'orders.placed'; data: { orderId: string; userId: string; items: OrderLine[]; totalCents: number; paymentToken: string } }
+  | { type: 'orders.placed'; data: PlacedData }
   | { type: 'orders.confirmed'; data: { orderId: string; userId: string; totalCents: number } }
   | { type: 'orders.cancelled'; data: { orderId: string; userId: string; reason: CancelReason } };
+
+/**
+ * What an order is placed with. The card token is sealed for the payment service before it gets here (use case
+ * place-order): the event is stored for ever and read by every consumer of the stream, so it never holds the token in
+ * clear. Events stored before tokens were sealed carry `paymentToken`; nothing here reads either.
+ */
+export type PlacedData = { orderId: string; userId: string; items: OrderLine[]; totalCents: number } & ({ paymentTokenSealed: string } | { paymentToken: string });
 
 export interface OrderState {
   id: string;
@@ -66,7 +73,7 @@ export function priceLines(
   return { items, totalCents };
 }
 
-export function place(command: { orderId: string; userId: string; items: OrderLine[]; totalCents: number; paymentToken: string }): OrderEvent[] {
+export function place(command: { orderId: string; userId: string; items: OrderLine[]; totalCents: number; paymentTokenSealed: string }): OrderEvent[] {
   return [{ type: 'orders.placed', data: command }];
 }
 

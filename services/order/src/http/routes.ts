@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AppError, parseIdempotencyKey, parseInput } from '@tracemart/platform';
-import { placeOrderBodySchema, USER_ID_HEADER } from '@tracemart/contracts';
+import { AppError, parseIdempotencyKey, parseInput, requireCaller } from '@tracemart/platform';
+import { placeOrderBodySchema } from '@tracemart/contracts';
 import type { OrderDeps } from '../dependencies';
 import { getOrder } from '../use-cases/get-order';
 import { getOrderHistory } from '../use-cases/get-order-history';
@@ -10,12 +10,6 @@ import { placeOrder } from '../use-cases/place-order';
 
 const orderIdSchema = z.uuid();
 const asOfSchema = z.object({ asOf: z.iso.datetime({ offset: true }).optional() });
-
-function callerId(req: Request): string {
-  const userId = req.header(USER_ID_HEADER);
-  if (!userId) throw new AppError('unauthenticated', 'AUTH.REQUIRED', 'authentication required');
-  return userId;
-}
 
 /** An order id that is not a uuid cannot exist: answer 404, as for another user's order. */
 function orderId(req: Request): string {
@@ -28,7 +22,7 @@ export function orderRoutes(deps: OrderDeps): Router {
   const router = Router();
 
   router.post('/orders', async (req, res) => {
-    const userId = callerId(req);
+    const userId = requireCaller(req);
     const body = parseInput(placeOrderBodySchema, req.body, 'order');
     const idempotencyKey = parseIdempotencyKey(req.header('idempotency-key'));
     const { order, replayed } = await placeOrder(deps, { userId, body, idempotencyKey });
@@ -38,17 +32,17 @@ export function orderRoutes(deps: OrderDeps): Router {
 
   router.get('/orders', async (req, res) => {
     // Served from the CQRS read model: eventually consistent, usually within milliseconds.
-    res.json({ items: await listOrders(deps, callerId(req)) });
+    res.json({ items: await listOrders(deps, requireCaller(req)) });
   });
 
   router.get('/orders/:id', async (req, res) => {
-    const userId = callerId(req);
+    const userId = requireCaller(req);
     const { asOf } = parseInput(asOfSchema, req.query, 'query');
     res.json(await getOrder(deps, { userId, orderId: orderId(req), asOf: asOf ? new Date(asOf) : undefined }));
   });
 
   router.get('/orders/:id/history', async (req, res) => {
-    res.json({ items: await getOrderHistory(deps, { userId: callerId(req), orderId: orderId(req) }) });
+    res.json({ items: await getOrderHistory(deps, { userId: requireCaller(req), orderId: orderId(req) }) });
   });
 
   return router;

@@ -35,7 +35,9 @@ export function sagaSweeper(deps: OrderDeps, config: Config): BackgroundJob {
       const token = partitions.tokenOf(partition);
       if (token === undefined) continue;
       await deps.fences(partition).check(token);
-      await timeOutOrder(deps, orderId);
+      // An order that ended meanwhile (or was cancelled by the sweep before, its settled mark still being written in
+      // the background) is found again: nothing is stored then, and nothing is counted or logged.
+      if (!(await timeOutOrder(deps, orderId))) continue;
       timedOut.add(1);
       logger.warn({ orderId, timeoutMs, partition, fencingToken: token }, 'saga timed out, order cancelled');
     }

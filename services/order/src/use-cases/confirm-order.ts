@@ -4,6 +4,6 @@ import type { OrderDeps } from '../dependencies';
 import { settleOrder } from './settle-order';
 
 /** payments.charged: the order is paid, so a pending order is confirmed; a late or repeated charge decides nothing. */
-export function confirmOrder(deps: OrderDeps, event: TypedEvent<'payments.charged'>): Promise<void> {
-  return settleOrder(deps, event.data.orderId, confirm);
+export async function confirmOrder(deps: OrderDeps, event: TypedEvent<'payments.charged'>): Promise<void> {
+  await settleOrder(deps, event.data.orderId, confirm);
 }

@@ -18,7 +18,7 @@ export interface PlacedOrder {
  * repeat cannot place a second order: the event store's unique (streamId, version) refuses it.
  */
 export async function placeOrder(deps: OrderDeps, command: { userId: string; body: PlaceOrderBody; idempotencyKey?: string | undefined }): Promise<PlacedOrder> {
-  const { orders, catalog, logger } = deps;
+  const { orders, catalog, paymentTokens, logger } = deps;
   const { userId, body, idempotencyKey } = command;
   const products = await catalog.getProducts(body.items.map((item) => item.productId));
   const priced = priceLines(body.items, products);
@@ -32,7 +32,8 @@ export async function placeOrder(deps: OrderDeps, command: { userId: string; bod
   const requestHash = idempotencyKey === undefined ? undefined : canonicalHash(body);
   let stored;
   try {
-    stored = await orders.append(orderId, 0, place({ orderId, userId, ...priced, paymentToken: body.paymentToken }), orderId, requestHash ? { requestHash } : {});
+    const paymentTokenSealed = paymentTokens.seal(body.paymentToken, orderId);
+    stored = await orders.append(orderId, 0, place({ orderId, userId, ...priced, paymentTokenSealed }), orderId, requestHash ? { requestHash } : {});
   } catch (err) {
     if (err instanceof ConcurrencyError && requestHash) return replayPlacement(deps, orderId, userId, requestHash);
     throw err;

@@ -10,8 +10,9 @@ const MAX_APPEND_ATTEMPTS = 5;
  * The order side of the saga, shared by every step that ends an order: loads it, lets `decision` decide (a terminal
  * order decides nothing more) and settles it with what was decided, in one store call. Retries when another writer
  * appended first (optimistic concurrency), so two concurrent decisions meet at the event store's unique version.
+ * Resolves to the events stored: none when the order had already ended.
  */
-export async function settleOrder({ orders, logger }: OrderDeps, orderId: string, decision: (state: OrderState) => OrderEvent[]): Promise<void> {
+export async function settleOrder({ orders, logger }: OrderDeps, orderId: string, decision: (state: OrderState) => OrderEvent[]): Promise<readonly StoredEvent[]> {
   for (let attempt = 1; ; attempt += 1) {
     const history = await orders.load(orderId);
     const state = replay(history);
@@ -19,7 +20,7 @@ export async function settleOrder({ orders, logger }: OrderDeps, orderId: string
     try {
       const stored = await orders.settle(orderId, state.version, decision(state), orderId, history);
       recordTerminal(logger, stored, history[0]?.occurredAt ?? new Date());
-      return;
+      return stored;
     } catch (err) {
       if (!(err instanceof ConcurrencyError) || attempt >= MAX_APPEND_ATTEMPTS) throw err;
       logger.debug({ orderId, attempt }, 'concurrent append, retrying');

@@ -9,8 +9,13 @@ export interface Payment {
   paymentId: string;
   userId: string;
   amountCents: number;
-  /** The processor's token for the card; never logged, never put on spans. */
-  token: string;
+  /**
+   * The processor's token for the card, sealed as orders.placed brought it (the order id bound in): opened only to
+   * charge, never logged, never put on spans, and removed once the payment leaves AWAITING_STOCK.
+   */
+  sealedToken?: string;
+  /** The token in clear, in a document opened before tokens were sealed (issue 12); removed like `sealedToken`. */
+  token?: string;
   status: PaymentStatus;
   reason?: string;
 }
@@ -47,16 +52,17 @@ export async function createPaymentStore(db: Db, outbox: (sources: OutboxSource[
     async closeUnopened(orderId: string, userId: string, reason: string): Promise<void> {
       await payments.updateOne(
         { _id: orderId },
-        { $setOnInsert: { paymentId: randomUUID(), userId, amountCents: 0, token: '', status: 'CANCELLED', reason, outbox: [], updatedAt: new Date() } },
+        { $setOnInsert: { paymentId: randomUUID(), userId, amountCents: 0, status: 'CANCELLED', reason, outbox: [], updatedAt: new Date() } },
         { upsert: true },
       );
     },
     /**
      * Moves a payment from `from` to `to` with the events that causes, in one update; false when it was no longer
-     * in `from` (another delivery got there first) and nothing was written.
+     * in `from` (another delivery got there first) and nothing was written. Every transition leaves AWAITING_STOCK or
+     * a decided state, after which the card is never charged again: the same update drops the card token.
      */
     transition(orderId: string, from: PaymentStatus, to: PaymentStatus, events: EventEnvelope[], reason?: string): Promise<boolean> {
-      const update = { $set: { status: to, ...(reason ? { reason } : {}), updatedAt: new Date() } };
+      const update = { $set: { status: to, ...(reason ? { reason } : {}), updatedAt: new Date() }, $unset: { sealedToken: '' as const, token: '' as const } };
       if (events.length === 0) return payments.updateOne({ _id: orderId, status: from }, update).then((result) => result.modifiedCount === 1);
       return relay.write(payments, { _id: orderId, status: from }, update, events);
     },

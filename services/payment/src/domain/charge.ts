@@ -11,3 +11,9 @@ export function decideCharge(token: string): ChargeOutcome {
       return { outcome: 'declined', reason: 'unknown payment token' };
   }
 }
+
+/**
+ * A card token that does not open (sealed under another PAYMENT_TOKEN_KEY, for another order, or altered) can never
+ * be charged: the payment is declined at once rather than retried until the saga times out.
+ */
+export const UNREADABLE_TOKEN: ChargeOutcome = { outcome: 'declined', reason: 'payment token unreadable' };

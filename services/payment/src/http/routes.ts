@@ -1,7 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError, parseInput } from '@tracemart/platform';
-import { USER_ID_HEADER } from '@tracemart/contracts';
+import { parseInput, requireCaller } from '@tracemart/platform';
 import type { PaymentDeps } from '../dependencies';
 import { getLedger } from '../use-cases/get-ledger';
 
@@ -19,8 +18,7 @@ export function paymentRoutes(deps: PaymentDeps): Router {
   });
   /** `GET /payments/:orderId/ledger?asOf=`: the order's money movements and their balance. */
   router.get('/payments/:orderId/ledger', async (req, res) => {
-    const userId = req.header(USER_ID_HEADER);
-    if (!userId) throw new AppError('unauthenticated', 'AUTH.REQUIRED', 'authentication required');
+    const userId = requireCaller(req);
     const { asOf } = parseInput(querySchema, req.query, 'query');
     res.json(await getLedger(deps, { userId, orderId: String(req.params.orderId), ...(asOf ? { asOf: new Date(asOf) } : {}) }));
   });

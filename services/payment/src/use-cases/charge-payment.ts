@@ -1,7 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { getTracer, newEnvelope, recordSpanError, type HandlerResult } from '@tracemart/platform';
-import type { TypedEvent } from '@tracemart/contracts';
-import type { ChargeOutcome } from '../domain/charge';
+import { PaymentTokenUnreadable, type TypedEvent } from '@tracemart/contracts';
+import { UNREADABLE_TOKEN, type ChargeOutcome } from '../domain/charge';
 import { chargeStep } from '../domain/payment';
 import { isTransient } from '../clients/card-processor-client';
 import type { Payment } from '../data/payments';
@@ -23,9 +23,10 @@ async function chargeOnce(deps: PaymentDeps, event: TypedEvent<'inventory.reserv
   // orders.placed and inventory.reserved arrive on different consumers; wait for the first.
   if (step === 'wait') return { nakDelayMs: 250 };
   if (step === 'done' || !payment) return 'ack';
+  const token = cardToken(deps, payment);
   let result: ChargeOutcome;
   try {
-    result = await chargeCard(deps, payment);
+    result = token === undefined ? UNREADABLE_TOKEN : await chargeCard(deps, payment, token);
   } catch (err) {
     if (!isTransient(err)) throw err;
     // The saga waits rather than fails: the message comes back once the breaker may have half-opened.
@@ -50,16 +51,27 @@ async function chargeOnce(deps: PaymentDeps, event: TypedEvent<'inventory.reserv
   return 'ack';
 }
 
+/** The payment's card token in clear, opened for this charge only; undefined when it does not open (or is missing). */
+function cardToken({ paymentTokens, logger }: PaymentDeps, payment: Payment): string | undefined {
+  if (payment.sealedToken === undefined) return payment.token;
+  try {
+    return paymentTokens.open(payment.sealedToken, payment.orderId);
+  } catch (err) {
+    if (!(err instanceof PaymentTokenUnreadable)) throw err;
+    // Every order's token failing here means PAYMENT_TOKEN_KEY differs between the order and payment services.
+    logger.error({ orderId: payment.orderId }, 'sealed payment token does not open: declining (is PAYMENT_TOKEN_KEY the same in order and payment?)');
+    return undefined;
+  }
+}
+
 /**
  * A CLIENT span for the call to the (simulated) card processor. A decline is the caller's business outcome but an
  * error of this call, so the span is ERROR with the decline as error.type.
  */
-async function chargeCard({ processor }: PaymentDeps, payment: Payment): Promise<ChargeOutcome> {
+async function chargeCard({ processor }: PaymentDeps, payment: Payment, token: string): Promise<ChargeOutcome> {
   const span = tracer.startSpan('charge card', { kind: SpanKind.CLIENT, attributes: { 'tracemart.payment.amount_cents': payment.amountCents } });
   try {
-    const result = await context.with(trace.setSpan(context.active(), span), () =>
-      processor.charge({ idempotencyKey: payment.orderId, amountCents: payment.amountCents, token: payment.token }),
-    );
+    const result = await context.with(trace.setSpan(context.active(), span), () => processor.charge({ idempotencyKey: payment.orderId, amountCents: payment.amountCents, token }));
     span.setAttribute('tracemart.payment.outcome', result.outcome);
     if (result.outcome === 'declined') {
       span.setStatus({ code: SpanStatusCode.ERROR, message: result.reason });

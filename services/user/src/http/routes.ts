@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import { AppError, parseInput } from '@tracemart/platform';
-import { loginBodySchema, registerBodySchema, USER_ID_HEADER } from '@tracemart/contracts';
+import { parseInput, requireCaller } from '@tracemart/platform';
+import { loginBodySchema, registerBodySchema } from '@tracemart/contracts';
 import type { UserDeps } from '../dependencies';
 import { getCurrentUser } from '../use-cases/get-current-user';
 import { logIn } from '../use-cases/log-in';
@@ -21,11 +21,9 @@ export function userRoutes(deps: UserDeps): Router {
     res.json(await logIn(deps, body));
   });
 
-  /** `GET /users/me`: the caller's profile (the gateway names the caller in x-user-id). */
+  /** `GET /users/me`: the caller's profile (the caller as the gateway's identity assertion names them). */
   router.get('/users/me', async (req, res) => {
-    const userId = req.header(USER_ID_HEADER);
-    if (!userId) throw new AppError('unauthenticated', 'AUTH.REQUIRED', 'authentication required');
-    res.json(await getCurrentUser(deps, userId));
+    res.json(await getCurrentUser(deps, requireCaller(req)));
   });
 
   return router;

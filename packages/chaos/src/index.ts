@@ -1,0 +1,12 @@
+export * from './faults';
+export { inject, running, type Injection, type InjectOptions, type InjectTarget } from './inject';
+export { ordersInFlight } from './in-flight';
+export { CheckoutLoad, type AnswerCounts, type LoadOptions } from './load';
+export { CheckoutProbe, DEFAULT_PROBE, type ProbeOptions, type ProbeResult } from './probe';
+export { awaitRecovery, readinessOf, type ReadyCheck, type Recovery, type RecoveryOptions } from './recovery';
+export * from './report';
+export { parseRestarts, processRestarts, restartsBetween } from './restarts';
+export { addChaosScrapeJob, faultsSeenByPrometheus, withChaosJob } from './prometheus-job';
+export { FaultSignals, type GrafanaTarget, type OpenFault, type SignalOptions } from './signals';
+export { parseCli, USAGE, type CliOptions } from './options';
+export { runChaos, type ChaosOptions, type RunContext } from './run';
