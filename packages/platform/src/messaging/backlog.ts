@@ -15,16 +15,21 @@ meter.createObservableGauge('tracemart.consumer.ack_pending_messages', { unit: '
   for (const b of backlog.values()) result.observe(b.ackPending, { stream: b.stream, consumer: b.consumer });
 });
 
-/** Reads one consumer's backlog now and then every few seconds (also while paused); returns what stops it. */
-export async function trackBacklog(jsm: JetStreamManager, consumer: { stream: string; durable: string }): Promise<() => void> {
+/**
+ * Reads one consumer's backlog now and then every few seconds (also while paused); returns what stops it. The first
+ * read is not waited for: a consumer's start (a partition taken over) does not wait on a gauge.
+ */
+export function trackBacklog(jsm: JetStreamManager, consumer: { stream: string; durable: string }): () => void {
+  let stopped = false;
   const refresh = async () => {
     const info = await jsm.consumers.info(consumer.stream, consumer.durable);
-    backlog.set(consumer.durable, { stream: consumer.stream, consumer: consumer.durable, pending: info.num_pending, ackPending: info.num_ack_pending });
+    if (!stopped) backlog.set(consumer.durable, { stream: consumer.stream, consumer: consumer.durable, pending: info.num_pending, ackPending: info.num_ack_pending });
   };
-  await refresh().catch(() => undefined);
+  void refresh().catch(() => undefined);
   const timer = setInterval(() => void refresh().catch(() => undefined), consumerDefaults.backlogRefreshMs);
   timer.unref();
   return () => {
+    stopped = true;
     clearInterval(timer);
     backlog.delete(consumer.durable);
   };

@@ -91,7 +91,7 @@ export class EventBus {
     const resolved = withDefaults(spec);
     await ensureConsumer(this.setupJsm, resolved);
     await this.consumers.add(resolved);
-    this.backlogTrackers.set(resolved.durable, await trackBacklog(this.jsm, resolved));
+    this.backlogTrackers.set(resolved.durable, trackBacklog(this.jsm, resolved));
   }
 
   /** Stops one consumer this process runs (its durable stays on the server for the next owner). */

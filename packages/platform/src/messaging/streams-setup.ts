@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AckPolicy, DeliverPolicy, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { streamDefaults, type ResolvedConsumerSpec } from './defaults';
 
 export interface StreamSpec {
@@ -67,22 +67,44 @@ export async function ensureStreams(jsm: JetStreamManager, specs: StreamSpec[], 
   }
 }
 
-/** Creates or updates one durable pull consumer (explicit acks, from the start of the stream). */
+/** Whether the consumer on the server already has these settings (an update would be a no-op Raft proposal). */
+function hasLimits(
+  config: Partial<ConsumerConfig>,
+  limits: { filter_subject: string; filter_subjects: string[]; max_ack_pending: number; max_deliver: number; ack_wait: number },
+): boolean {
+  return (
+    (config.filter_subject ?? '') === limits.filter_subject &&
+    (config.filter_subjects ?? []).join() === limits.filter_subjects.join() &&
+    config.max_ack_pending === limits.max_ack_pending &&
+    config.max_deliver === limits.max_deliver &&
+    config.ack_wait === limits.ack_wait
+  );
+}
+
+/**
+ * Creates one durable pull consumer (explicit acks, from the start of the stream), or updates it when its settings
+ * changed: a partition gained again finds its consumers as they were, and skips the update (a proposal through the
+ * cluster's meta leader, slow under load).
+ */
 export async function ensureConsumer(jsm: JetStreamManager, spec: ResolvedConsumerSpec): Promise<void> {
   const filters = spec.subjects ?? [spec.subject];
   const limits = {
     // One filter as `filter_subject`, several as `filter_subjects` (nats-server >= 2.10); the other one is emptied on update.
-    ...(filters.length === 1 ? { filter_subject: filters[0], filter_subjects: [] } : { filter_subject: '', filter_subjects: filters }),
+    ...(filters.length === 1 ? { filter_subject: filters[0] ?? '', filter_subjects: [] as string[] } : { filter_subject: '', filter_subjects: filters }),
     max_ack_pending: spec.maxAckPending,
     max_deliver: spec.maxDeliver,
     ack_wait: nanos(spec.ackWaitMs),
   };
-  await addOrUpdate('consumer not found', {
-    info: () => jsm.consumers.info(spec.stream, spec.durable),
-    update: () => jsm.consumers.update(spec.stream, spec.durable, limits),
-    add: () => jsm.consumers.add(spec.stream, { durable_name: spec.durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ...limits }),
+  const info = await retryOnTimeout(async () => {
+    try {
+      const current = await jsm.consumers.info(spec.stream, spec.durable);
+      return hasLimits(current.config, limits) ? current : await jsm.consumers.update(spec.stream, spec.durable, limits);
+    } catch (err) {
+      if (!String(err).includes('consumer not found')) throw err;
+      return jsm.consumers.add(spec.stream, { durable_name: spec.durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ...limits });
+    }
   });
-  await leaderElected(jsm, spec);
+  if (info.cluster && !info.cluster.leader) await leaderElected(jsm, spec);
 }
 
 /**
