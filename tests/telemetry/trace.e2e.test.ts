@@ -269,3 +269,23 @@ describe('the log lines of one order', () => {
     for (const secret of [shopper.password, jwt, 'tok_visa', 'tok_chargeDeclined']) expect(exported.includes(secret)).toBe(false);
   });
 });
+
+describe('the trace of a partition rebalance', () => {
+  it('when the order service takes its partitions, then that is a trace of its own, with a span per lease acquired and per partition started, inside the rebalance', () => {
+    const roots = receiver.spans.filter((s) => s.service === 'order' && s.name === 'partitions rebalance');
+    expect(roots.length).toBeGreaterThan(0);
+    const started = new Set<number>();
+    for (const root of roots) {
+      expect(root.parentSpanId).toBeUndefined();
+      const steps = receiver.spans.filter((s) => s.traceId === root.traceId && s.parentSpanId === root.spanId);
+      expect(steps.map((s) => s.name)).toContain('read members');
+      for (const step of steps) {
+        expect(step.startMs).toBeGreaterThanOrEqual(root.startMs);
+        expect(step.endMs).toBeLessThanOrEqual(root.endMs);
+        if (step.name === 'start partition') started.add(Number(step.attributes['tracemart.partition']));
+      }
+    }
+    // One order instance: it took every partition, and each start is a span with its partition.
+    expect([...started].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+});

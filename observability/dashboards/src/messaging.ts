@@ -134,6 +134,21 @@ export function messagingDashboard(): Dashboard {
           height: 8,
           series: [{ expr: 'max by (role, partition, owner) (tracemart_partition_owner) == 1', legend: '{{role}} p{{partition}}' }],
         }),
+      )
+      .withPanel(
+        timeSeries({
+          title: 'Partition ownership rounds (p99)',
+          description:
+            'loop=renew: heartbeat and lease renewals, every TTL/3; a round nearing the TTL puts every lease of the instance at risk. loop=rebalance: members read, leases given up or taken, their consumers stopped or started (each change is a `partitions rebalance` trace).',
+          unit: 's',
+          width: 24,
+          series: [
+            {
+              expr: 'histogram_quantile(0.99, sum by (le, job, role, loop) (rate(tracemart_partitions_tick_duration_bucket[$__rate_interval])))',
+              legend: '{{job}} {{loop}}',
+            },
+          ],
+        }),
       ),
   );
 }

@@ -4,6 +4,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock';
 import { getMeter } from '../telemetry/metrics';
+import { StepTimer } from '../telemetry/step-timer';
 import { retryOnTimeout } from '../messaging/streams-setup';
 import type { EventBus } from '../messaging/bus';
 import { fairShare, offsetOf, planPartitions } from './partition-plan';
@@ -56,22 +57,37 @@ meter.createObservableGauge('tracemart.partition.owner', { unit: '1', descriptio
 });
 /** Partitions gained and lost by this instance (outcome gained|released|lost). */
 const changes = meter.createCounter('tracemart.partitions.changes', { unit: '{partition}', description: 'Partitions gained, released or lost by this instance' });
+/**
+ * How long each round of the two ownership loops took (loop=renew: heartbeat and renewals, where a round nearing the
+ * lease TTL puts every lease of the instance at risk; loop=rebalance: members, releases, acquisitions, work started).
+ */
+const tickDuration = meter.createHistogram('tracemart.partitions.tick.duration', {
+  unit: 's',
+  description: 'Duration of a round of partition ownership, by loop (renew, rebalance)',
+  advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] },
+});
 
 /**
  * Partitioned (sharded) work across the live instances of a service, on NATS KV leases with fencing tokens, like
- * LeaderElection but one lease per partition. Every instance heartbeats a member key; each tick (TTL/3) it renews its
- * leases (compare-and-set on the last revision), counts the live members and moves towards its fair share,
- * ceil(P / members): above it, it stops the work of its highest partitions and then deletes their leases; below it, it
- * creates leases of free partitions (or takes over one whose holder stopped renewing a TTL ago). An instance that dies
- * stops renewing, and its partitions go to the survivors within the TTL.
+ * LeaderElection but one lease per partition. Two loops, each every TTL/3: one heartbeats a member key and renews the
+ * leases (compare-and-set on the last revision); the other counts the live members and moves towards this instance's
+ * fair share, ceil(P / members): above it, it stops the work of its highest partitions and then deletes their leases;
+ * below it, it creates leases of free partitions (or takes over one whose holder stopped renewing a TTL ago). An
+ * instance that dies stops renewing, and its partitions go to the survivors within the TTL.
  */
 export class PartitionOwnership {
   private kv: KV | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private rebalanceTimer: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
+  private rebalancing: Promise<void> | undefined;
+  /** Partitions whose work is being stopped, or started: a start waits for a stop under way, and a stop for a start. */
+  private readonly stopping = new Map<number, Promise<void>>();
+  private readonly starting = new Map<number, Promise<void>>();
   private readonly leases = new Map<number, Lease>();
   private members: string[] = [];
   private stopped = false;
+  private lastRebalanceAt: number | undefined;
 
   constructor(
     /** The connection the leases are written on, and the replicas of their bucket. */
@@ -118,130 +134,186 @@ export class PartitionOwnership {
     const js = jetstream(this.bus.nc, { timeout: Math.min(2_000, Math.max(250, Math.floor(this.options.ttlMs / 3))) });
     this.kv = await retryOnTimeout(() => new Kvm(js).create(this.options.bucket ?? 'partitions', { ttl: this.options.ttlMs, history: 1, replicas: this.bus.replicas }));
     live.add(this);
-    await this.runTick();
-    this.timer = setInterval(() => void this.runTick(), this.tickMs());
-    this.timer.unref();
+    await this.runRenewal();
+    // Renewing from here on: the first rebalance starts the work of every partition it takes, which can outlast the TTL.
+    this.renewTimer = setInterval(() => void this.runRenewal(), this.tickMs());
+    this.renewTimer.unref();
+    await this.runRebalance();
+    this.rebalanceTimer = setInterval(() => void this.runRebalance(), this.tickMs());
+    this.rebalanceTimer.unref();
   }
 
   /** Stops the work of every partition, then deletes their leases and the member key: the others take over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.ticking;
-    const kv = this.kv;
-    for (const lease of [...this.leases.values()].reverse()) await this.release(lease, 'released');
-    if (kv) await kv.delete(this.memberKey()).catch(() => undefined);
+    clearInterval(this.renewTimer);
+    clearInterval(this.rebalanceTimer);
+    await this.rebalancing;
+    await this.renewing;
+    await Promise.all([...this.leases.values()].map((lease) => this.release(lease)));
+    await this.kv?.delete(this.memberKey()).catch(() => undefined);
     live.delete(this);
   }
 
-  private runTick(): Promise<void> {
-    this.ticking ??= this.tick()
-      .catch((err: unknown) => this.options.logger.warn({ err, role: this.role }, 'partition ownership tick failed'))
+  private runRenewal(): Promise<void> {
+    this.renewing ??= this.renew()
+      .catch((err: unknown) => this.warn('lease renewal failed', err))
       .finally(() => {
-        this.ticking = undefined;
+        this.renewing = undefined;
       });
-    return this.ticking;
+    return this.renewing;
   }
 
-  private async tick(): Promise<void> {
+  private runRebalance(): Promise<void> {
+    this.rebalancing ??= this.rebalance()
+      .catch((err: unknown) => this.warn('rebalance failed', err))
+      .finally(() => {
+        this.rebalancing = undefined;
+      });
+    return this.rebalancing;
+  }
+
+  /**
+   * The heartbeat and every lease's renewal, on a loop of their own: starting or stopping a partition's work (JetStream
+   * requests, in-flight handlers) can take seconds under load, and a renewal waiting behind it let this instance's
+   * other leases expire (and the others count it dead).
+   */
+  private async renew(): Promise<void> {
+    const kv = this.kv;
+    if (!kv || this.stopped) return;
+    const steps = new StepTimer();
+    // Each on its own: while the KV bucket has no leader (a node of its Raft group died and the rest are electing one,
+    // several seconds), a failed heartbeat must not stop the renewals, and a renewal that got no answer is not a lost
+    // lease. Only a refused compare-and-set is: someone else holds it now, or it expired and was removed.
+    const [, renewals] = await Promise.all([
+      steps.time('heartbeat', () => kv.put(this.memberKey(), this.options.instanceId).catch((err: unknown) => this.warn('heartbeat failed', err))),
+      steps.time('renew leases', () => Promise.all([...this.leases.values()].map((lease) => this.renewLease(kv, lease)))),
+    ]);
+    const lost = renewals.filter((lease): lease is Lease => lease !== undefined && this.leases.get(lease.partition) === lease);
+    for (const lease of lost) {
+      this.leases.delete(lease.partition);
+      changes.add(1, { role: this.role, outcome: 'lost' });
+      void this.stopWork(lease.partition, 'stopping a lost partition failed');
+    }
+    const durations = steps.durations();
+    tickDuration.record(durations.total / 1_000, { role: this.role, loop: 'renew' });
+    if (lost.length > 0) {
+      this.options.logger.warn(
+        { role: this.role, instance: this.options.instanceId, lost: lost.map((l) => l.partition), owned: this.owned().map((o) => o.partition) },
+        'partition leases lost',
+      );
+    }
+    // A renewal round longer than a tick leaves a lease closer to its expiry than the design allows for.
+    if (durations.total > this.tickMs()) this.options.logger.warn({ role: this.role, instance: this.options.instanceId, tickMs: durations }, 'partition lease renewal slow');
+  }
+
+  /** Renews one lease; resolves to the lease when it is lost (someone else holds it), else to undefined. */
+  private async renewLease(kv: KV, lease: Lease): Promise<Lease | undefined> {
+    const mine = () => this.leases.get(lease.partition) === lease;
+    try {
+      lease.revision = await kv.update(this.key(lease.partition), this.options.instanceId, lease.revision);
+      lease.renewedAt = this.now();
+      return undefined;
+    } catch (err) {
+      if (!isRefusedWrite(err)) {
+        this.warn('lease renewal got no answer', err, lease.partition);
+        return undefined;
+      }
+      // Refused: someone else holds it, or it expired while the bucket could not be written (an outage longer than
+      // the TTL) and nobody took it since. Then a create succeeds and the partition stays here, with a new token;
+      // nothing of it was handled meanwhile, since deliveries wait while the lease is not known to be held.
+      const current = await kv.get(this.key(lease.partition)).catch(() => null);
+      if (current?.operation === 'PUT' && current.string() === this.options.instanceId && current.revision > lease.revision) {
+        // Still ours: a renewal of this instance whose answer came late.
+        Object.assign(lease, { revision: current.revision, renewedAt: this.now() });
+        return undefined;
+      }
+      if (!mine()) return undefined;
+      const revision = await kv.create(this.key(lease.partition), this.options.instanceId).catch(() => undefined);
+      if (revision === undefined) return lease;
+      Object.assign(lease, { revision, fencingToken: revision, renewedAt: this.now() });
+      this.options.logger.info(
+        { role: this.role, instance: this.options.instanceId, partition: lease.partition, fencingToken: revision },
+        'partition lease expired unheld; taken again',
+      );
+      return undefined;
+    }
+  }
+
+  /**
+   * Counts the live members and moves towards this instance's fair share, ceil(P / members): above it, it stops the
+   * work of its highest partitions and deletes their leases; below it, it takes free ones (or ones whose holder
+   * stopped renewing a TTL ago) and then starts their work, all of them together.
+   */
+  private async rebalance(): Promise<void> {
     const kv = this.kv;
     if (!kv || this.stopped) return;
     const before = this.owned().map((o) => o.partition);
-    const lost: number[] = [];
-    // Each step on its own: while the KV bucket has no leader (a node of its Raft group died and the rest are electing
-    // one, several seconds), a failed heartbeat must not stop the renewals, and a renewal that got no answer is not a
-    // lost lease. Only a refused compare-and-set is: someone else holds it now, or it expired and was removed.
-    await kv.put(this.memberKey(), this.options.instanceId).catch((err: unknown) => this.warn('heartbeat failed', err));
-    const renewals = await Promise.all(
-      [...this.leases.values()].map(async (lease) => {
-        try {
-          lease.revision = await kv.update(this.key(lease.partition), this.options.instanceId, lease.revision);
-          lease.renewedAt = this.now();
-          return undefined;
-        } catch (err) {
-          if (!isRefusedWrite(err)) {
-            this.warn('lease renewal got no answer', err, lease.partition);
-            return undefined;
-          }
-          // Refused: someone else holds it, or it expired while the bucket could not be written (an outage longer than
-          // the TTL) and nobody took it since. Then a create succeeds and the partition stays here, with a new token;
-          // nothing of it was handled meanwhile, since deliveries wait while the lease is not known to be held.
-          const current = await kv.get(this.key(lease.partition)).catch(() => null);
-          if (current?.operation === 'PUT' && current.string() === this.options.instanceId) {
-            // Still ours, renewed by another write of this instance (the keep-alive while its work started).
-            Object.assign(lease, { revision: current.revision, renewedAt: this.now() });
-            return undefined;
-          }
-          const revision = await kv.create(this.key(lease.partition), this.options.instanceId).catch(() => undefined);
-          if (revision === undefined) return lease;
-          Object.assign(lease, { revision, fencingToken: revision, renewedAt: this.now() });
-          this.options.logger.info(
-            { role: this.role, instance: this.options.instanceId, partition: lease.partition, fencingToken: revision },
-            'partition lease expired unheld; taken again',
-          );
-          return undefined;
-        }
+    const steps = new StepTimer();
+    const sincePreviousMs = this.lastRebalanceAt === undefined ? undefined : steps.startedAt - this.lastRebalanceAt;
+    this.lastRebalanceAt = steps.startedAt;
+    const members = await steps.time('read members', () => this.listMembers(kv).catch((err: unknown) => this.warn('members unreadable', err)));
+    if (!members) return;
+    this.members = members;
+    const plan = planPartitions({ count: this.count, owned: new Set(this.leases.keys()), members: members.length, offset: offsetOf(this.options.instanceId, this.count) });
+    await Promise.all(
+      plan.release.map((partition) => {
+        const lease = this.leases.get(partition);
+        return lease && steps.time('release partition', () => this.release(lease), { 'tracemart.partition': partition });
       }),
     );
-    for (const lease of renewals) {
-      if (!lease) continue;
-      this.leases.delete(lease.partition);
-      lost.push(lease.partition);
-      changes.add(1, { role: this.role, outcome: 'lost' });
-      await this.options.onLose?.(lease.partition).catch((e: unknown) => this.warn('stopping a lost partition failed', e, lease.partition));
-    }
-    const members = await this.listMembers(kv).catch((err: unknown) => this.warn('members unreadable', err));
-    if (members) {
-      this.members = members;
-      const plan = planPartitions({
-        count: this.count,
-        owned: new Set(this.leases.keys()),
-        members: members.length,
-        offset: offsetOf(this.options.instanceId, this.count),
-      });
-      for (const partition of plan.release) {
-        const lease = this.leases.get(partition);
-        if (lease) await this.release(lease, 'released');
-      }
-      // Leases first, then the work of every partition gained, started together: a survivor taking over a dead
-      // instance's share starts it in one go rather than one partition after another. Each lease is kept alive from
-      // the moment it is created: the acquisitions are one after another, and on a busy first start (KV requests
-      // timing out while the bucket's Raft group settles) the first leases outlived their TTL before their work began.
-      const starting: Lease[] = [];
-      const keepAlive = setInterval(() => {
-        for (const lease of starting) if (this.leases.get(lease.partition) === lease) this.keepAlive(kv, lease);
-      }, this.tickMs());
-      try {
-        for (const partition of plan.candidates) {
-          if (this.leases.size >= plan.share || this.stopped) break;
-          const revision = await this.acquire(kv, partition).catch(() => undefined);
-          if (revision === undefined) continue;
-          const lease = this.newLease(partition, revision);
-          this.leases.set(partition, lease);
-          starting.push(lease);
-        }
-        await Promise.all(starting.map((lease) => this.gain(kv, lease)));
-      } finally {
-        clearInterval(keepAlive);
-      }
-    }
-    const after = this.owned().map((o) => o.partition);
-    if (after.join() !== before.join()) {
-      this.options.logger.info(
-        {
-          role: this.role,
-          instance: this.options.instanceId,
-          owned: after,
-          gained: after.filter((p) => !before.includes(p)),
-          released: before.filter((p) => !after.includes(p) && !lost.includes(p)),
-          lost,
-          members: this.members,
-          share: fairShare(this.count, this.members.length),
-          fencingTokens: Object.fromEntries(this.owned().map((o) => [o.partition, o.fencingToken])),
-        },
-        'partitions rebalanced',
+    // The leases first (several at once), then the work of every partition gained, started together: a survivor
+    // taking over a dead instance's share starts it in one go rather than one partition after another. The renewal
+    // loop keeps each lease alive from the moment it is listed here.
+    const gained: Lease[] = [];
+    const candidates = [...plan.candidates];
+    while (this.leases.size < plan.share && candidates.length > 0 && !this.stopped) {
+      const batch = candidates.splice(0, plan.share - this.leases.size);
+      const revisions = await Promise.all(
+        batch.map((partition) => steps.time('acquire lease', () => this.acquire(kv, partition).catch(() => undefined), { 'tracemart.partition': partition })),
       );
+      batch.forEach((partition, i) => {
+        const revision = revisions[i];
+        if (revision === undefined) return;
+        const lease = this.newLease(partition, revision);
+        this.leases.set(partition, lease);
+        gained.push(lease);
+      });
     }
+    await Promise.all(gained.map((lease) => steps.time('start partition', () => this.gain(kv, lease), { 'tracemart.partition': lease.partition })));
+    const durations = steps.durations();
+    tickDuration.record(durations.total / 1_000, { role: this.role, loop: 'rebalance' });
+    const after = this.owned().map((o) => o.partition);
+    // Only what this rebalance did: a lease the renewal loop found lost meanwhile has its own log line.
+    const changed = {
+      gained: gained
+        .filter((l) => this.leases.get(l.partition) === l)
+        .map((l) => l.partition)
+        .sort((a, b) => a - b),
+      released: plan.release.filter((p) => before.includes(p)),
+    };
+    if (changed.gained.length === 0 && changed.released.length === 0) return;
+    steps.emit('partitions rebalance', {
+      'tracemart.partition.role': this.role,
+      'tracemart.partition.owner': this.options.instanceId,
+      'tracemart.partitions.gained': changed.gained.length,
+      'tracemart.partitions.released': changed.released.length,
+    });
+    this.options.logger.info(
+      {
+        role: this.role,
+        instance: this.options.instanceId,
+        owned: after,
+        ...changed,
+        members: this.members,
+        share: fairShare(this.count, this.members.length),
+        fencingTokens: Object.fromEntries(this.owned().map((o) => [o.partition, o.fencingToken])),
+        // Where the rebalance's time went (ms; per-partition steps summed), and how long after the one before it began.
+        tickMs: durations,
+        sincePreviousMs,
+      },
+      'partitions rebalanced',
+    );
   }
 
   private newLease(partition: number, revision: number): Lease {
@@ -250,31 +322,51 @@ export class PartitionOwnership {
   }
 
   /**
-   * Renews a lease whose work is starting (the tick that would renew it is the one waiting for that start). A refused
-   * or unanswered renewal changes nothing here: the next tick's renewal decides whether the lease is still held.
+   * Stops a partition's work, after any start or stop of it still under way (the renewal loop can find a lease lost
+   * while the rebalance is starting its work): a partition's work is never started twice, nor left running once stopped.
    */
-  private keepAlive(kv: KV, lease: Lease): void {
-    void kv.update(this.key(lease.partition), this.options.instanceId, lease.revision).then(
-      (next) => Object.assign(lease, { revision: next, renewedAt: this.now() }),
-      () => undefined,
-    );
+  private stopWork(partition: number, what: string): Promise<void> {
+    const previous = [this.stopping.get(partition), this.starting.get(partition)];
+    const stopping: Promise<void> = (async () => {
+      await Promise.all(previous);
+      await this.options.onLose?.(partition);
+    })()
+      .catch((err: unknown) => this.warn(what, err, partition))
+      .finally(() => {
+        if (this.stopping.get(partition) === stopping) this.stopping.delete(partition);
+      });
+    this.stopping.set(partition, stopping);
+    return stopping;
   }
 
   /**
-   * Starts the partition's work under the lease just acquired (and already listed as held). If that fails (JetStream
-   * busy electing a leader), the lease is given back so that this or another instance tries again at its next tick:
-   * never a lease without work.
+   * Starts the partition's work under the lease just acquired (and already listed as held), after any stop of it still
+   * under way, unless the lease was lost meanwhile. If the start fails (JetStream busy electing a leader), the lease is
+   * given back so that this or another instance tries again at its next rebalance: never a lease without work.
    */
   private async gain(kv: KV, lease: Lease): Promise<void> {
     const { partition } = lease;
-    try {
+    const previousStop = this.stopping.get(partition);
+    const start = (async () => {
+      await previousStop;
+      if (this.leases.get(partition) !== lease) return false;
       await this.options.onGain?.(partition);
-      changes.add(1, { role: this.role, outcome: 'gained' });
+      return true;
+    })();
+    const settled = start.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.starting.set(partition, settled);
+    try {
+      if (await start) changes.add(1, { role: this.role, outcome: 'gained' });
     } catch (err) {
       this.warn('starting a partition failed; lease given back', err, partition);
-      this.leases.delete(partition);
-      await this.options.onLose?.(partition).catch(() => undefined);
+      if (this.leases.get(partition) === lease) this.leases.delete(partition);
+      await this.stopWork(partition, 'stopping a partition that failed to start failed');
       await kv.delete(this.key(partition), { previousSeq: lease.revision }).catch(() => undefined);
+    } finally {
+      if (this.starting.get(partition) === settled) this.starting.delete(partition);
     }
   }
 
@@ -301,12 +393,16 @@ export class PartitionOwnership {
     return undefined;
   }
 
-  /** Stops the partition's work first, then deletes its lease (compare-and-set: never someone else's). */
-  private async release(lease: Lease, outcome: 'released'): Promise<void> {
+  /**
+   * Stops the partition's work first, then deletes its lease (compare-and-set: never someone else's; after a renewal
+   * still under way, whose new revision the delete must name).
+   */
+  private async release(lease: Lease): Promise<void> {
     this.leases.delete(lease.partition);
-    await this.options.onLose?.(lease.partition).catch((err: unknown) => this.warn('stopping a released partition failed', err, lease.partition));
+    await this.stopWork(lease.partition, 'stopping a released partition failed');
+    await this.renewing;
     await this.kv?.delete(this.key(lease.partition), { previousSeq: lease.revision }).catch(() => undefined);
-    changes.add(1, { role: this.role, outcome });
+    changes.add(1, { role: this.role, outcome: 'released' });
   }
 
   /** Create-if-absent; a lease whose last renewal is older than the TTL is taken over by compare-and-set. */
@@ -327,8 +423,11 @@ export class PartitionOwnership {
    */
   private async listMembers(kv: KV): Promise<string[]> {
     const prefix = `${this.role}.member.`;
-    const keys: string[] = [];
-    for await (const key of await kv.keys(`${prefix}*`)) keys.push(key);
+    // A set: a key written again while the listing runs (every member heartbeats each tick) can be listed twice, and a
+    // member counted twice halved this instance's share (seen under load: members [order-1, order-1]).
+    const listed = new Set<string>();
+    for await (const key of await kv.keys(`${prefix}*`)) listed.add(key);
+    const keys = [...listed];
     const entries = await Promise.all(keys.map((key) => kv.get(key).catch(() => null)));
     const alive = (i: number) => {
       const entry = entries[i];
