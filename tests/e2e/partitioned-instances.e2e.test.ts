@@ -21,6 +21,12 @@ import { eventually, repoRoot } from '@tracemart/testing';
 const LEASE_TTL_MS = 3_000;
 const SAGA_TIMEOUT_MS = 8_000;
 const SWEEP_MS = 500;
+/**
+ * A sweep's own time under this test's load, on two cores (2.3-3.1 s measured: finding the stalled orders 0.2-0.6 s,
+ * their partitions' fences 0.9-1.0 s, cancelling them 1.1-1.6 s). An order that falls due just after a sweep began
+ * waits for that sweep and the next.
+ */
+const SWEEP_UNDER_LOAD_MS = 4_000;
 const CUSTOMERS = 6;
 const WARMUP_MS = 6_000;
 const AFTER_KILL_MS = 12_000;
@@ -114,10 +120,11 @@ describe('partitioned saga and stock across two instances each', () => {
     });
 
     let takeoverMs = -1;
+    let killedAt = 0;
     try {
       await sleep(WARMUP_MS);
       const [survivor, victim] = orderInstances as [Instance, Instance];
-      const killedAt = Date.now();
+      killedAt = Date.now();
       say(`SIGKILL ${victim.name} (owned ${JSON.stringify(await ownedBy(victim))}) with ${accepted.size} orders accepted so far`);
       // Held down (no supervisor restart): the survivor must take over and keep every partition.
       await stack.kill(victim.name, 'SIGKILL', { restart: false });
@@ -134,12 +141,11 @@ describe('partitioned saga and stock across two instances each', () => {
       const result = await load;
       say(`load: ${result.completed} checkouts, ${result.failed} failed, ${accepted.size} orders accepted`);
     }
-    // The victim's last renewal and heartbeat came up to one tick (TTL/3) before the kill and live one TTL after it; the
-    // survivor sees them stale at its next tick (another TTL/3) and takes the leases over: about 4 s on an idle machine
-    // (4.0 s measured). Under this test's own checkout load on two cores each KV round trip of the survivor's tick (the
-    // member keys, then create/get/update per lease) is slower: 6.8 s and 10.2 s measured in CI; still 8.6 and 8.8 s
-    // once the member keys were read in parallel, so most of the time goes elsewhere (not yet measured). The
-    // bound is a few TTLs: it still fails if the survivor does not take the leases over by itself (the victim stays down).
+    // The victim's last renewal and heartbeat came up to one round (TTL/3) before the kill and live one TTL after it; the
+    // survivor sees them stale at its next rebalance (another TTL/3) and takes the leases over: about 4 s on an idle
+    // machine (4.0 s measured), 3.9-6.3 s under this test's load (the members read and the lease writes take 0.5-1.5 s
+    // each then: the `partitions rebalance` trace and the `tickMs` of the log line show it). The bound is a few TTLs: it
+    // still fails if the survivor does not take the leases over by itself (the victim stays down).
     expect(takeoverMs).toBeGreaterThan(0);
     expect(takeoverMs).toBeLessThan(5 * LEASE_TTL_MS);
     expect(accepted.size).toBeGreaterThan(30);
@@ -151,8 +157,9 @@ describe('partitioned saga and stock across two instances each', () => {
 
     const mongo = await MongoClient.connect(stack.mongoUrl);
     try {
-      // No order stayed PENDING past the saga timeout: its terminal event came at most one timeout (plus a sweep, a
-      // lease handover and slack) after it was placed, even for the orders in flight on the killed instance.
+      // No order stayed PENDING past the saga timeout. An order whose next event was in the killed instance's hands
+      // (redelivered only after the ack wait, 30 s) is cancelled by the survivor's sweeper once it owns the partition:
+      // each order ended by the later of one timeout after it was placed and the takeover, plus the sweeps it waited for.
       const events = await mongo
         .db('tracemart_order')
         .collection<StoredEvent>('order_events')
@@ -160,17 +167,23 @@ describe('partitioned saga and stock across two instances each', () => {
         .toArray();
       const byOrder = new Map<string, StoredEvent[]>();
       for (const event of events) byOrder.set(event.streamId, [...(byOrder.get(event.streamId) ?? []), event]);
-      const slowest = Math.max(
-        ...[...byOrder.values()].map((stream) => {
-          const sorted = stream.sort((a, b) => a.version - b.version);
-          return (sorted.at(-1)?.occurredAt.getTime() ?? 0) - (sorted[0]?.occurredAt.getTime() ?? 0);
-        }),
-      );
-      const outOfStock = events.filter((e) => e.type === 'orders.cancelled' && e.data.reason === 'OUT_OF_STOCK').length;
-      say(`slowest order: terminal ${slowest} ms after it was placed; ${outOfStock} cancelled OUT_OF_STOCK`);
+      const tookOverAt = killedAt + takeoverMs;
+      const orders = [...byOrder.values()].map((stream) => {
+        const sorted = stream.sort((a, b) => a.version - b.version);
+        const placedAt = sorted[0]?.occurredAt.getTime() ?? 0;
+        const end = sorted.at(-1);
+        const endedAt = end?.occurredAt.getTime() ?? 0;
+        return { id: end?.streamId, placedAt, endedAt, reason: end?.data.reason, late: endedAt - Math.max(placedAt + SAGA_TIMEOUT_MS, tookOverAt) };
+      });
+      const slowest = Math.max(...orders.map((o) => o.endedAt - o.placedAt));
+      const latest = Math.max(...orders.map((o) => o.late));
+      const outOfStock = orders.filter((o) => o.reason === 'OUT_OF_STOCK').length;
+      const timedOut = orders.filter((o) => o.reason === 'SAGA_TIMEOUT');
+      say(`slowest order: terminal ${slowest} ms after it was placed; ${outOfStock} cancelled OUT_OF_STOCK, ${timedOut.length} SAGA_TIMEOUT`);
+      for (const o of timedOut) say(`  timed out: ${o.id} p${partitionOf(o.id ?? '')} placed ${o.placedAt - killedAt} ms after the kill, ended ${o.late} ms after it was due`);
       // The stock was scarce: the hot products sold out and later orders were turned away.
       expect(outOfStock).toBeGreaterThan(0);
-      expect(slowest).toBeLessThan(SAGA_TIMEOUT_MS + SWEEP_MS + LEASE_TTL_MS + 5_000);
+      expect(latest).toBeLessThan(SWEEP_MS + 2 * SWEEP_UNDER_LOAD_MS);
       // Orders of the killed instance's partitions were among them.
       const victimPartitions = new Set(orderSplit[1]);
       expect(acceptedOrderIds.filter((id) => victimPartitions.has(partitionOf(id))).length).toBeGreaterThan(0);
